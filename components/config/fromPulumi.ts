@@ -1,0 +1,49 @@
+/**
+ * Reads this stack's config from the Pulumi engine, validates it, and fails
+ * the preview with every error at once, as `path: message` lines and no stack
+ * trace. Secrets are read with requireSecret and stay Outputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { formatMemoryTable } from "../vllm/memory";
+import { validateStack } from "./load";
+import { ValidatedProfile } from "./schema";
+import { PROJECT, siblingStacks, splitConfig } from "./stackFile";
+
+// isConfigSecret is exported by the SDK's runtime but missing from its typings;
+// it is how a program tells an encrypted value from a plaintext one.
+const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret;
+
+/** Structured config reaches the program as JSON text; plain strings as they are. */
+function decode(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+export interface LoadedProfile {
+  profile: ValidatedProfile;
+  apiKey: pulumi.Output<string>;
+  hfToken: pulumi.Output<string>;
+}
+
+export function loadProfile(stack = pulumi.getStack(), projectDir = process.cwd()): LoadedProfile {
+  const all = runtimeConfig.allConfig();
+  const ours = Object.fromEntries(
+    Object.entries(all)
+      .filter(([k]) => k.startsWith(`${PROJECT}:`))
+      .map(([k, v]) => [k, decode(v)]),
+  );
+  const self = splitConfig(stack, ours, (k) => isConfigSecret(k));
+  const result = validateStack(self, siblingStacks(projectDir, stack));
+  for (const w of result.warnings) pulumi.log.warn(w);
+  if (!result.ok) {
+    throw new pulumi.RunError([`stack ${stack}: the configuration has ${result.errors.length} error(s):`, ...result.errors.map((e) => `  ${e}`)].join("\n"));
+  }
+  const profile = result.profile;
+  pulumi.log.info(`memory plan per GPU (vLLM ${profile.vllmVersion}, ${profile.model.id}, TP ${profile.vllm.tensorParallelSize}):\n${formatMemoryTable(profile.memory, profile.host.gpuMemoryMiB, profile.vllm.maxModelLen)}`);
+  const config = new pulumi.Config(PROJECT);
+  return { profile, apiKey: config.requireSecret("apiKey"), hfToken: config.requireSecret("hfToken") };
+}

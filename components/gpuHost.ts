@@ -1,0 +1,66 @@
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { checkHost, gpuLease } from "./host/checks";
+import { HostProbe, parseProbe, PROBE_SCRIPT } from "./host/probe";
+
+export interface GpuHostArgs {
+  /** Docker endpoint: unix:///var/run/docker.sock, or ssh://user@host for a remote GPU box. */
+  docker: string;
+  /** GPU indices the service will run on. */
+  gpus: number[];
+  /** The vLLM memory fraction the service asks for; the host must have that much free. */
+  gpuMemoryUtilization: number;
+  /** Per-GPU memory the memory plan assumed, MiB. */
+  plannedGpuMemoryMiB: number;
+  /** The stack deploying, so its own containers aren't counted against it. */
+  stack: string;
+}
+
+/**
+ * One GPU host: its Docker endpoint as an explicit provider, and its GPU
+ * inventory read with nvidia-smi at preview and at up. A failed check fails
+ * the preview with what is wrong and what to do.
+ */
+export class GpuHost extends pulumi.ComponentResource {
+  /** The Docker provider every container on this host uses. */
+  public readonly provider: docker.Provider;
+  /** The host's GPUs, processes, Docker runtimes and this project's containers. */
+  public readonly probe: pulumi.Output<HostProbe>;
+  /**
+   * The GPU lease ("<host>:gpus=0,1"), known only once every check passed.
+   * Resources that use the GPUs take it as an input, so none is created on a
+   * host that failed its checks.
+   */
+  public readonly lease: pulumi.Output<string>;
+
+  constructor(name: string, args: GpuHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("myia:host:GpuHost", name, {}, opts);
+    this.provider = new docker.Provider(`${name}-docker`, { host: args.docker }, { parent: this });
+
+    // local.run is an invoke, so it runs at preview as well as at up: the
+    // checks see the host as it is now, not as it was at the last up.
+    const remote = args.docker.startsWith("ssh://") ? args.docker.slice("ssh://".length) : undefined;
+    const run = command.local.runOutput(
+      remote
+        ? { command: `ssh -o BatchMode=yes -o ConnectTimeout=10 ${remote} sh -s`, stdin: PROBE_SCRIPT }
+        : { command: PROBE_SCRIPT, environment: { DOCKER_HOST: args.docker } },
+      { parent: this },
+    );
+    this.probe = run.stdout.apply(parseProbe);
+    this.lease = this.probe.apply((probe) => {
+      const { errors, notes } = checkHost(probe, {
+        stack: args.stack,
+        gpus: args.gpus,
+        gpuMemoryUtilization: args.gpuMemoryUtilization,
+        plannedGpuMemoryMiB: args.plannedGpuMemoryMiB,
+      });
+      for (const n of notes) pulumi.log.info(n, this);
+      if (errors.length > 0) {
+        throw new pulumi.RunError([`host ${name}: ${errors.length} check(s) failed:`, ...errors.map((e) => `  ${e}`)].join("\n"));
+      }
+      return gpuLease(name, args.gpus);
+    });
+    this.registerOutputs({ probe: this.probe, lease: this.lease });
+  }
+}

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { probeText } from "../../test/helpers/probeText";
+import { checkHost, gpuLease } from "./checks";
+import { parseProbe } from "./probe";
+
+const fixture = (f: string) => readFileSync(join(__dirname, "../../test/fixtures/nvidia-smi", f), "utf8");
+const h200 = fixture("h200x2-idle-query-gpu.csv");
+const req = { stack: "medium", gpus: [0, 1], gpuMemoryUtilization: 0.9, plannedGpuMemoryMiB: 143771 };
+
+describe("checkHost", () => {
+  it("passes an idle host with the nvidia runtime", () => {
+    assert.deepEqual(checkHost(parseProbe(probeText({ gpus: h200 })), req), { errors: [], notes: [] });
+  });
+
+  it("names a GPU index the host lacks and the ones it has", () => {
+    const { errors } = checkHost(parseProbe(probeText({ gpus: h200 })), { ...req, gpus: [0, 2] });
+    assert.deepEqual(errors, ["host.gpus: GPU 2 is not on the host (it has GPUs 0, 1); use indices that `nvidia-smi -L` lists"]);
+  });
+
+  it("reports memory held by another process, and fails when vLLM could not start", () => {
+    // Real capture: pid 573 holds 19592 MiB on GPU 1. 0.9 × 143771 = 129394 MiB needed; 124179 free.
+    const { errors, notes } = checkHost(parseProbe(probeText({ gpus: h200, apps: fixture("h200x2-busy-compute-apps.csv") })), req);
+    assert.deepEqual(notes, ["GPU 1: 19592 MiB used by processes not of this project (pid 573: 19592 MiB)"]);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /^host\.gpus: GPU 1 has 124179 MiB free of 143771 MiB .* needs 0\.9 × 143771 = 129394 MiB .* lower vllm\.gpuMemoryUtilization to at most 0\.86$/);
+  });
+
+  it("does not count memory held by this project's containers", () => {
+    const probe = parseProbe(probeText({ gpus: h200, apps: fixture("h200x2-busy-compute-apps.csv"), containers: "container|/myia_vllm-medium-vl-qwen3|running|medium-vl|h:gpus=0,1\npid 573\n" }));
+    const { errors, notes } = checkHost(probe, req);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(notes, ["GPU 0, 1: held by container myia_vllm-medium-vl-qwen3 of stack medium-vl (running)"]);
+  });
+
+  it("fails without the nvidia runtime, saying how to register it", () => {
+    const { errors } = checkHost(parseProbe(probeText({ gpus: h200, runtimes: '{"runc":{}}' })), req);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /^host: Docker on the host has no "nvidia" runtime \(it has runc\); install nvidia-container-toolkit/);
+  });
+
+  it("fails when the GPUs are smaller than the memory plan assumed", () => {
+    const { errors } = checkHost(parseProbe(probeText({ gpus: h200 })), { ...req, plannedGpuMemoryMiB: 200000 });
+    assert.equal(errors.length, 2);
+    assert.match(errors[0], /^host\.gpuMemoryMiB: the plan assumes 200000 MiB per GPU but GPU 0 \(NVIDIA H200\) has 143771 MiB; set host\.gpuMemoryMiB to 143771/);
+  });
+
+  it("fails when nvidia-smi does not run", () => {
+    const { errors } = checkHost(parseProbe(probeText({ gpus: "", fail: { gpus: "sh: 1: nvidia-smi: not found", apps: "sh: 1: nvidia-smi: not found" } })), req);
+    assert.match(errors[0], /^host: nvidia-smi failed on the host \(gpus\): sh: 1: nvidia-smi: not found; install the NVIDIA driver/);
+  });
+});
+
+describe("gpuLease", () => {
+  it("is stable whatever the order of the GPUs", () => {
+    assert.equal(gpuLease("box", [1, 0]), "box:gpus=0,1");
+  });
+});

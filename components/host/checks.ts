@@ -1,0 +1,73 @@
+/**
+ * Checks a host probe against what a profile asks of the host. Pure.
+ * The memory rule is vLLM's own start-up check: it refuses to start when a
+ * GPU's free memory is below gpuMemoryUtilization × total.
+ */
+import type { HostProbe } from "./probe";
+
+export interface HostRequirements {
+  /** This stack, so its own containers don't count against it. */
+  stack: string;
+  gpus: readonly number[];
+  gpuMemoryUtilization: number;
+  /** The per-GPU memory the plan assumed (host.gpuMemoryMiB). */
+  plannedGpuMemoryMiB: number;
+}
+
+export interface HostCheck {
+  errors: string[];
+  /** Facts worth showing at preview: other processes, GPUs held by our other stacks. */
+  notes: string[];
+}
+
+export function checkHost(probe: HostProbe, req: HostRequirements): HostCheck {
+  const errors: string[] = [];
+  const notes: string[] = [];
+  for (const f of probe.failures) {
+    const what = f.section === "gpus" || f.section === "apps" ? "nvidia-smi" : "docker";
+    const fix = what === "nvidia-smi" ? "install the NVIDIA driver on the host, or check host.docker points at the GPU host" : "check that Docker runs on the host and host.docker can reach it";
+    errors.push(`host: ${what} failed on the host (${f.section}): ${f.output.split("\n")[0] || "no output"}; ${fix}`);
+  }
+  if (probe.failures.some((f) => f.section === "gpus")) return { errors, notes };
+
+  if (!probe.runtimes.includes("nvidia") && !probe.failures.some((f) => f.section === "runtimes")) {
+    errors.push(`host: Docker on the host has no "nvidia" runtime (it has ${probe.runtimes.join(", ") || "none"}); install nvidia-container-toolkit and run \`nvidia-ctk runtime configure --runtime=docker\`, then restart Docker`);
+  }
+  const have = probe.gpus.map((g) => g.index);
+  for (const index of req.gpus) {
+    const gpu = probe.gpus.find((g) => g.index === index);
+    if (!gpu) {
+      errors.push(`host.gpus: GPU ${index} is not on the host (it has ${have.length ? `GPUs ${have.join(", ")}` : "no GPU"}); use indices that \`nvidia-smi -L\` lists`);
+      continue;
+    }
+    if (gpu.memoryTotalMiB < req.plannedGpuMemoryMiB) {
+      errors.push(`host.gpuMemoryMiB: the plan assumes ${req.plannedGpuMemoryMiB} MiB per GPU but GPU ${index} (${gpu.name ?? "?"}) has ${gpu.memoryTotalMiB} MiB; set host.gpuMemoryMiB to ${gpu.memoryTotalMiB} so the memory plan is redone`);
+    }
+    // Memory held by processes inside this project's containers is ours to
+    // free (another profile's container is stopped on takeover); the rest is not.
+    const ourPids = new Set(probe.containers.flatMap((c) => c.pids));
+    const others = probe.apps.filter((a) => a.gpuUuid === gpu.uuid && !ourPids.has(a.pid));
+    const otherMiB = others.reduce((s, a) => s + a.usedMemoryMiB, 0);
+    if (others.length > 0) {
+      notes.push(`GPU ${index}: ${otherMiB} MiB used by processes not of this project (${others.map((a) => `pid ${a.pid}: ${a.usedMemoryMiB} MiB`).join(", ")})`);
+    }
+    const needMiB = Math.ceil(req.gpuMemoryUtilization * gpu.memoryTotalMiB);
+    const freeMiB = gpu.memoryTotalMiB - otherMiB;
+    if (freeMiB < needMiB) {
+      const maxUtil = Math.floor((freeMiB / gpu.memoryTotalMiB) * 100) / 100;
+      errors.push(`host.gpus: GPU ${index} has ${freeMiB} MiB free of ${gpu.memoryTotalMiB} MiB once processes not of this project are counted, but vLLM needs ${req.gpuMemoryUtilization} × ${gpu.memoryTotalMiB} = ${needMiB} MiB free to start; stop those processes (see the note above) or lower vllm.gpuMemoryUtilization to at most ${maxUtil}`);
+    }
+  }
+  for (const c of probe.containers) {
+    if (c.stack === req.stack || c.status !== "running") continue;
+    const held = c.gpuLease.split("=")[1]?.split(",").map(Number) ?? [];
+    const shared = req.gpus.filter((g) => held.includes(g));
+    if (shared.length > 0) notes.push(`GPU ${shared.join(", ")}: held by container ${c.name} of stack ${c.stack || "?"} (running)`);
+  }
+  return { errors, notes };
+}
+
+/** The lease label value this stack puts on its container: "<host>:gpus=0,1". */
+export function gpuLease(hostName: string, gpus: readonly number[]): string {
+  return `${hostName}:gpus=${[...gpus].sort((a, b) => a - b).join(",")}`;
+}

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { probeText } from "../../test/helpers/probeText";
+import { parseProbe, PROBE_SCRIPT } from "./probe";
+
+const fixture = (f: string) => readFileSync(join(__dirname, "../../test/fixtures/nvidia-smi", f), "utf8");
+
+describe("parseProbe", () => {
+  it("reads GPUs, processes, runtimes and our containers", () => {
+    const probe = parseProbe(
+      probeText({
+        gpus: fixture("h200x2-idle-query-gpu.csv"),
+        apps: fixture("h200x2-busy-compute-apps.csv"),
+        containers: "container|/myia_vllm-medium-qwen3|running|medium|local:gpus=0,1\npid 4242\npid 4243\ncontainer|/old|exited||\n",
+      }),
+    );
+    assert.equal(probe.gpus.length, 2);
+    assert.equal(probe.apps[0].pid, 573);
+    assert.deepEqual(probe.runtimes, ["io.containerd.runc.v2", "nvidia", "runc"]);
+    assert.deepEqual(probe.containers, [
+      { name: "myia_vllm-medium-qwen3", status: "running", stack: "medium", gpuLease: "local:gpus=0,1", pids: [4242, 4243] },
+      { name: "old", status: "exited", stack: "", gpuLease: "", pids: [] },
+    ]);
+    assert.deepEqual(probe.failures, []);
+  });
+
+  it("records a failed section with what it printed", () => {
+    const probe = parseProbe(probeText({ gpus: "", fail: { gpus: "sh: 1: nvidia-smi: not found" } }));
+    assert.deepEqual(probe.failures, [{ section: "gpus", output: "sh: 1: nvidia-smi: not found" }]);
+  });
+
+  it("records a probe cut short", () => {
+    const probe = parseProbe("### myia-probe gpus\n0, x");
+    assert.equal(probe.failures.length, 4);
+    assert.match(probe.failures[0].output, /did not run to the end/);
+  });
+
+  it("is a script sh can run: its sections come out even where the tools are missing", () => {
+    // A PATH with only the text tools the script uses: no nvidia-smi, no docker.
+    const bin = mkdtempSync(join(tmpdir(), "probe-path-"));
+    for (const tool of ["sed", "tail"]) symlinkSync(execFileSync("/bin/sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), join(bin, tool));
+    const out = execFileSync("/bin/sh", ["-c", PROBE_SCRIPT], { env: { PATH: bin }, encoding: "utf8" });
+    const probe = parseProbe(out);
+    assert.deepEqual(probe.failures.map((f) => f.section), ["gpus", "apps", "runtimes"]);
+  });
+});

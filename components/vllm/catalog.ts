@@ -1,0 +1,199 @@
+/**
+ * The vLLM flag catalog: which flags `vllm serve` accepts at each supported
+ * release, their value syntax and choices, and which were removed.
+ *
+ * The tables in ./flags/v<version>.json were extracted from vLLM's own source
+ * at each release (arg_utils.py, the config dataclasses, the OpenAI server's
+ * cli_args.py); each table names its commit and files. Pure: no Pulumi, no
+ * config file.
+ *
+ * The check is at least as strict as vLLM's parser and stricter in one way on
+ * purpose: vLLM (argparse) accepts an unambiguous prefix of a flag, which can
+ * change meaning when a later release adds a flag with the same prefix. We ask
+ * for the full name instead.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface FlagSpec {
+  names: string[];
+  action: "store" | "store_true" | "store_false" | "boolean_optional" | "append" | "help" | "version";
+  type?: "str" | "int" | "float" | "json" | "human_int" | "bool_str" | null;
+  nargs?: "+" | "*" | "?" | null;
+  choices?: string[] | null;
+  source?: string;
+}
+
+export interface RemovedFlag {
+  flag: string;
+  removedIn: string;
+  replacement: string | null;
+  evidence: string;
+}
+
+export interface FlagTable {
+  vllm: string;
+  released: string;
+  source: { repo: string; commit: string; files: string[] };
+  positional: { name: string; nargs: string | null }[];
+  options: FlagSpec[];
+  removed: RemovedFlag[];
+}
+
+/** One thing wrong with an argv, for one flag. The message says what to do. */
+export interface ArgvIssue {
+  flag: string;
+  message: string;
+}
+
+const FLAGS_DIR = join(__dirname, "flags");
+const tables = new Map<string, FlagTable>();
+
+function loadTables(): Map<string, FlagTable> {
+  if (tables.size === 0) {
+    for (const file of readdirSync(FLAGS_DIR).filter((f) => /^v\d+\.\d+\.\d+\.json$/.test(f))) {
+      const table = JSON.parse(readFileSync(join(FLAGS_DIR, file), "utf8")) as FlagTable;
+      tables.set(table.vllm, table);
+    }
+  }
+  return tables;
+}
+
+/** The vLLM releases the catalog knows, oldest first. */
+export function supportedVersions(): string[] {
+  return [...loadTables().keys()].sort(compareVersions);
+}
+
+export function flagTable(version: string): FlagTable | undefined {
+  return loadTables().get(version);
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** "v0.11.0", "v0.11.0-cu128" or "0.11.0" → "0.11.0"; anything else → undefined. */
+export function versionFromTag(tag: string): string | undefined {
+  return /^v?(\d+\.\d+\.\d+)(?:[-+].*)?$/.exec(tag)?.[1];
+}
+
+/** vLLM's FlexibleArgumentParser turns underscores in a flag's name into dashes. */
+function normaliseName(name: string): string {
+  return name.startsWith("--") ? `--${name.slice(2).replace(/_/g, "-")}` : name;
+}
+
+function index(table: FlagTable): Map<string, FlagSpec> {
+  const byName = new Map<string, FlagSpec>();
+  for (const spec of table.options) for (const n of spec.names) byName.set(n, spec);
+  return byName;
+}
+
+function checkValue(spec: FlagSpec, flag: string, value: string, version: string): string | undefined {
+  const t = spec.type ?? "str";
+  if (t === "int" && !/^[-+]?\d+$/.test(value)) return `"${value}" is not an integer`;
+  if (t === "float" && (value.trim() === "" || !Number.isFinite(Number(value)))) return `"${value}" is not a number`;
+  if (t === "human_int" && !/^\d+(\.\d+)?[kKmMgGtT]?$/.test(value)) {
+    return `"${value}" is not a token count (e.g. 32768 or 32k)`;
+  }
+  if (t === "json") {
+    try {
+      JSON.parse(value);
+    } catch (e) {
+      return `"${value}" is not valid JSON (${(e as Error).message}); vLLM ${version} parses it with json.loads`;
+    }
+  }
+  if (spec.choices && !spec.choices.includes(value)) {
+    return `"${value}" is not one of ${spec.choices.map((c) => `"${c}"`).join(", ")} in vLLM ${version}`;
+  }
+  void flag;
+  return undefined;
+}
+
+/**
+ * Checks an argv (what follows `vllm serve`) against one release's table.
+ * Returns one issue per problem; an empty list means vLLM will parse it.
+ */
+export function checkArgv(table: FlagTable, argv: readonly string[]): ArgvIssue[] {
+  const byName = index(table);
+  const issues: ArgvIssue[] = [];
+  const v = table.vllm;
+  let positionals = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (!token.startsWith("-") || token === "-" || /^-\d/.test(token)) {
+      positionals++;
+      if (positionals > table.positional.length) {
+        issues.push({ flag: token, message: `unexpected value "${token}": vLLM ${v} takes at most ${table.positional.length} positional argument(s); put it after the flag it belongs to` });
+      }
+      continue;
+    }
+    const eq = token.indexOf("=");
+    const rawName = eq >= 0 ? token.slice(0, eq) : token;
+    const inline = eq >= 0 ? token.slice(eq + 1) : undefined;
+    let name = normaliseName(rawName);
+    let spec = byName.get(name);
+    let dotted = false;
+    if (!spec && name.includes(".")) {
+      // `--limit-mm-per-prompt.image 3`: a sub-key of a JSON flag.
+      const base = byName.get(name.slice(0, name.indexOf(".")));
+      if (base && base.type === "json") {
+        spec = base;
+        dotted = true;
+        name = name.slice(0, name.indexOf("."));
+      }
+    }
+    if (!spec) {
+      const removed = table.removed.find((r) => r.flag === name);
+      if (removed) {
+        const instead = removed.replacement ? `use ${removed.replacement} instead` : "drop it";
+        issues.push({ flag: name, message: `removed in vLLM ${removed.removedIn} (${removed.evidence}); the pinned vLLM ${v} rejects it: ${instead}` });
+      } else {
+        const prefixed = [...byName.keys()].filter((k) => k.startsWith(name));
+        issues.push({
+          flag: name,
+          message:
+            prefixed.length > 0
+              ? `is not a full flag name in vLLM ${v} (it abbreviates ${prefixed.slice(0, 4).join(", ")}); write the full name`
+              : `is not a flag of vLLM ${v}; check the name against \`vllm serve --help\` for ${v}`,
+        });
+      }
+      if (inline === undefined && i + 1 < argv.length && !argv[i + 1].startsWith("-")) i++;
+      continue;
+    }
+    if (spec.action !== "store" && spec.action !== "append") {
+      if (inline !== undefined) issues.push({ flag: name, message: `takes no value in vLLM ${v}; write ${rawName} alone` });
+      continue;
+    }
+    const values: string[] = [];
+    if (inline !== undefined) {
+      values.push(inline);
+    } else {
+      const many = spec.nargs === "+" || spec.nargs === "*";
+      while (i + 1 < argv.length && !(argv[i + 1].startsWith("--") || /^-[a-zA-Z]/.test(argv[i + 1]))) {
+        values.push(argv[++i]);
+        if (!many) break;
+      }
+    }
+    if (values.length === 0 && spec.nargs !== "?" && spec.nargs !== "*") {
+      issues.push({ flag: name, message: `expects a value in vLLM ${v}` });
+      continue;
+    }
+    if (dotted) continue; // a sub-key's value may be any scalar; vLLM coerces it
+    for (const value of values) {
+      const problem = checkValue(spec, name, value, v);
+      if (problem) issues.push({ flag: name, message: problem });
+    }
+  }
+  return issues;
+}
+
+/** Finds a flag's spec by its canonical name, for renderers that must know a flag exists. */
+export function hasFlag(table: FlagTable, name: string): boolean {
+  return index(table).has(name);
+}

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# Runs a private Docker daemon that looks, to its clients, like the GPU host's:
+# the `nvidia` runtime is registered and `docker run --gpus all` is accepted, on a
+# machine with no GPU. Used by the stand-in tests and the demo.
+#
+#   bash scripts/dockerd.sh start    # idempotent; installs Debian's docker.io if dockerd is absent
+#   bash scripts/dockerd.sh stop     # stops only the dockerd this script started
+#   bash scripts/dockerd.sh status   # exit 0 when a daemon answers with the nvidia runtime
+#
+# Everything lives under $MYIA_CACHE/docker (default ~/.cache/myia-vllm/docker):
+#   data/          --data-root (images, containers, the managed containerd's data)
+#   run/           --exec-root (runtime state, the managed containerd's sockets)
+#   bin/           the no-op nvidia-container-runtime-hook, put first on dockerd's PATH
+#   dockerd.log    the daemon's log
+#   dockerd.pid    its pid (written by dockerd itself)
+#   storage-driver the storage driver chosen the first time (kept: images are per driver)
+# The socket stays the default /var/run/docker.sock, so the plain docker CLI works.
+#
+# Overrides: MYIA_DOCKER_STORAGE_DRIVER (overlay2|vfs), MYIA_DOCKER_IPTABLES (true|false),
+# MYIA_DOCKERD_TIMEOUT (seconds to wait for the daemon, default 60).
+set -euo pipefail
+
+MYIA_CACHE=${MYIA_CACHE:-$HOME/.cache/myia-vllm}
+D="$MYIA_CACHE/docker"
+DATA="$D/data"
+EXEC="$D/run"
+BIN="$D/bin"
+LOG="$D/dockerd.log"
+PIDFILE="$D/dockerd.pid"
+SOCK=/var/run/docker.sock
+TIMEOUT=${MYIA_DOCKERD_TIMEOUT:-60}
+SYS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+log() { echo "dockerd.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# --- probes ---------------------------------------------------------------
+
+daemon_answers() { timeout 10 docker -H "unix://$SOCK" info >/dev/null 2>&1; }
+
+daemon_has_nvidia() {
+  local rt
+  rt=$(timeout 10 docker -H "unix://$SOCK" info --format '{{json .Runtimes}}' 2>/dev/null) || return 1
+  [[ $rt == *'"nvidia"'* ]]
+}
+
+our_pid() {
+  # Prints the pid of the dockerd this script started, if it is still running.
+  [ -s "$PIDFILE" ] || return 1
+  local pid
+  pid=$(tr -dc '0-9' <"$PIDFILE")
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  # The pid must be a dockerd using our data root (pids get reused).
+  local cmd
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *dockerd* && $cmd == *"--data-root $DATA"* ]] || return 1
+  echo "$pid"
+}
+
+# --- install ---------------------------------------------------------------
+
+find_dockerd() {
+  local p
+  for p in "$(command -v dockerd 2>/dev/null || true)" /usr/local/bin/dockerd /usr/bin/dockerd /usr/sbin/dockerd; do
+    [ -n "$p" ] && [ -x "$p" ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+find_runc() {
+  local p
+  for p in "$(PATH=$SYS_PATH command -v runc 2>/dev/null || true)" /usr/local/bin/runc /usr/bin/runc /usr/sbin/runc /usr/local/sbin/runc; do
+    [ -n "$p" ] && [ -x "$p" ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+install_docker() {
+  [ "$(id -u)" = 0 ] || die "dockerd is absent and installing it needs root"
+  command -v apt-get >/dev/null || die "dockerd is absent and there is no apt-get to install Debian's docker.io"
+  log "dockerd is absent: installing Debian's docker.io (apt-get update once, then install)"
+  # Keep the package's init script from starting a daemon of its own.
+  local made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
+  fi
+  local rc=0
+  {
+    apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        docker.io runc containerd iptables ca-certificates
+  } >"$D/apt.log" 2>&1 || rc=$?
+  [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ "$rc" = 0 ] || { tail -n 30 "$D/apt.log" >&2; die "apt-get install docker.io failed (log: $D/apt.log)"; }
+}
+
+# --- what this sandbox supports ------------------------------------------------
+
+choose_storage_driver() {
+  if [ -n "${MYIA_DOCKER_STORAGE_DRIVER:-}" ]; then echo "$MYIA_DOCKER_STORAGE_DRIVER"; return; fi
+  # Images live per driver: once a data root has one, keep it.
+  if [ -s "$D/storage-driver" ]; then cat "$D/storage-driver"; return; fi
+  local drv=vfs t="$D/overlay-probe"
+  rm -rf "$t"; mkdir -p "$t"/{lower,upper,work,merged}
+  echo x >"$t/lower/f"
+  if grep -qw overlay /proc/filesystems 2>/dev/null || modprobe overlay 2>/dev/null; then
+    if mount -t overlay overlay -o "lowerdir=$t/lower,upperdir=$t/upper,workdir=$t/work" "$t/merged" 2>/dev/null; then
+      # a write through the merged dir must land in upper (catches half-working overlay)
+      if echo y >"$t/merged/g" 2>/dev/null && [ -f "$t/upper/g" ]; then drv=overlay2; fi
+      umount "$t/merged" 2>/dev/null || umount -l "$t/merged" 2>/dev/null || true
+    fi
+  fi
+  rm -rf "$t"
+  echo "$drv" >"$D/storage-driver"
+  echo "$drv"
+}
+
+# Puts a working iptables first on PATH (nft or legacy backend), or prints "false".
+choose_iptables() {
+  if [ -n "${MYIA_DOCKER_IPTABLES:-}" ]; then echo "$MYIA_DOCKER_IPTABLES"; return; fi
+  local v
+  for v in iptables iptables-nft iptables-legacy; do
+    local p
+    p=$(PATH=$SYS_PATH command -v "$v" 2>/dev/null) || continue
+    if "$p" -w -t nat -L -n >/dev/null 2>&1 && "$p" -w -t filter -L -n >/dev/null 2>&1; then
+      if [ "$v" != iptables ]; then
+        # dockerd calls plain `iptables`/`ip6tables`: shim the working backend in our bin dir.
+        local suffix=${v#iptables}
+        ln -sf "$p" "$BIN/iptables"
+        local p6
+        p6=$(PATH=$SYS_PATH command -v "ip6tables$suffix" 2>/dev/null) && ln -sf "$p6" "$BIN/ip6tables"
+      else
+        rm -f "$BIN/iptables" "$BIN/ip6tables"
+      fi
+      echo true; return
+    fi
+  done
+  rm -f "$BIN/iptables" "$BIN/ip6tables"
+  echo false
+}
+
+write_hook() {
+  mkdir -p "$BIN"
+  # dockerd registers its "nvidia" device driver (used by --gpus) only when this hook
+  # is on its PATH, and adds it as an OCI prestart hook. Ours reads the container
+  # state runc sends on stdin and succeeds; there is no GPU to set up.
+  cat >"$BIN/nvidia-container-runtime-hook.tmp" <<'HOOK'
+#!/bin/sh
+# No-op stand-in for nvidia-container-runtime-hook (myia-vllm scripts/dockerd.sh).
+cat >/dev/null 2>&1 || true
+exit 0
+HOOK
+  chmod +x "$BIN/nvidia-container-runtime-hook.tmp"
+  mv -f "$BIN/nvidia-container-runtime-hook.tmp" "$BIN/nvidia-container-runtime-hook"
+}
+
+# --- commands ----------------------------------------------------------------
+
+cmd_status() {
+  local pid
+  if daemon_answers; then
+    if daemon_has_nvidia; then
+      echo "running (nvidia runtime registered)$(pid=$(our_pid) && echo ", started by this script, pid $pid")"
+      return 0
+    fi
+    echo "a daemon answers on $SOCK but has no nvidia runtime"
+    return 1
+  fi
+  if pid=$(our_pid); then echo "dockerd pid $pid is up but does not answer yet"; return 1; fi
+  echo "stopped"
+  return 3
+}
+
+cmd_start() {
+  mkdir -p "$D" "$DATA" "$EXEC" "$BIN"
+  if daemon_answers; then
+    if daemon_has_nvidia; then
+      log "a daemon already answers on $SOCK with the nvidia runtime: nothing to do"
+      return 0
+    fi
+    if our_pid >/dev/null; then
+      log "our dockerd answers but lacks the nvidia runtime: restarting it"
+      cmd_stop
+    else
+      die "a Docker daemon not started by this script answers on $SOCK without the nvidia runtime; stop it first (or register nvidia=$(find_runc || echo runc) in its daemon.json)"
+    fi
+  elif our_pid >/dev/null; then
+    log "our dockerd (pid $(our_pid)) is starting; waiting for it"
+    wait_ready "$(our_pid)"
+    return 0
+  fi
+
+  local dockerd runc
+  if ! dockerd=$(find_dockerd); then
+    install_docker
+    dockerd=$(find_dockerd) || die "dockerd still absent after installing docker.io"
+  fi
+  if ! runc=$(find_runc); then
+    install_docker
+    runc=$(find_runc) || die "runc is absent"
+  fi
+  PATH=$SYS_PATH command -v containerd >/dev/null || install_docker
+
+  write_hook
+  local driver ipt
+  driver=$(choose_storage_driver)
+  ipt=$(choose_iptables)
+
+  # cgroup v1 hierarchies must be mounted for runc; mount any that are missing.
+  if [ ! -e /sys/fs/cgroup/cgroup.controllers ] && [ -d /sys/fs/cgroup ] && ! mountpoint -q /sys/fs/cgroup/memory 2>/dev/null; then
+    if command -v cgroupfs-mount >/dev/null; then cgroupfs-mount >/dev/null 2>&1 || true; fi
+  fi
+
+  local args=(
+    --host "unix://$SOCK"
+    --data-root "$DATA"
+    --exec-root "$EXEC"
+    --pidfile "$PIDFILE"
+    --storage-driver "$driver"
+    --add-runtime "nvidia=$runc"
+    --iptables="$ipt"
+  )
+  if [ "$ipt" = false ]; then
+    # Without iptables: no NAT or forwarding rules; published ports go through docker-proxy.
+    args+=(--ip-masq=false --ip-forward=false --userland-proxy=true)
+  fi
+
+  # Stale files from a daemon that died without cleaning up.
+  rm -f "$PIDFILE"
+  if [ -S "$SOCK" ] && ! daemon_answers; then rm -f "$SOCK"; fi
+
+  {
+    echo "=== $(date -u +%FT%TZ) dockerd.sh start: $dockerd ${args[*]}"
+    echo "=== storage-driver=$driver iptables=$ipt runc=$runc"
+  } >>"$LOG"
+  log "starting $dockerd (storage-driver=$driver, iptables=$ipt, log $LOG)"
+  # setsid: the daemon outlives this shell and its job control.
+  PATH="$BIN:$SYS_PATH" setsid "$dockerd" "${args[@]}" </dev/null >>"$LOG" 2>&1 &
+  local pid=$!
+  wait_ready "$pid"
+}
+
+wait_ready() {
+  local pid=$1 waited=0
+  while ! daemon_answers; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "dockerd exited before answering. Last lines of $LOG:"
+      tail -n 25 "$LOG" >&2
+      exit 1
+    fi
+    if [ "$waited" -ge "$((TIMEOUT * 2))" ]; then
+      log "dockerd (pid $pid) did not answer within ${TIMEOUT}s. Last lines of $LOG:"
+      tail -n 25 "$LOG" >&2
+      exit 1
+    fi
+    sleep 0.5
+    waited=$((waited + 1))
+  done
+  daemon_has_nvidia || { tail -n 25 "$LOG" >&2; die "dockerd answers but has no nvidia runtime"; }
+  log "dockerd is up (pid $pid, $(docker info --format '{{.ServerVersion}} {{.Driver}}' 2>/dev/null))"
+}
+
+cmd_stop() {
+  local pid
+  if ! pid=$(our_pid); then
+    log "no dockerd started by this script is running"
+    rm -f "$PIDFILE"
+    return 0
+  fi
+  log "stopping dockerd pid $pid"
+  kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for i in $(seq 1 120); do
+    [ -d "/proc/$pid" ] || break
+    sleep 0.5
+  done
+  if [ -d "/proc/$pid" ]; then
+    log "dockerd pid $pid did not stop in 60s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 1
+  fi
+  rm -f "$PIDFILE"
+  log "stopped"
+}
+
+case "${1:-}" in
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+restart) cmd_stop; cmd_start ;;
+*) echo "usage: bash scripts/dockerd.sh start|stop|status|restart" >&2; exit 2 ;;
+esac

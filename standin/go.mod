@@ -1,0 +1,3 @@
+module myia.local/standin
+
+go 1.26
