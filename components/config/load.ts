@@ -2,11 +2,11 @@
  * Validation shared by preview and `check`: one stack's config, checked on
  * its own and against its sibling stacks on the same host.
  */
-import { checkProfilesTogether, Validation, validateProfile } from "./schema";
+import { checkProfilesTogether, ValidateOptions, Validation, validateProfile } from "./schema";
 import type { StackConfig } from "./stackFile";
 
-export function validateStack(self: StackConfig, siblings: readonly StackConfig[]): Validation {
-  const result = validateProfile(self.raw, self.secrets, self.stack);
+export function validateStack(self: StackConfig, siblings: readonly StackConfig[], options: ValidateOptions = {}): Validation {
+  const result = validateProfile(self.raw, self.secrets, self.stack, options);
   if (!result.ok) return result;
   const mine = result.profile;
   const others = siblings.flatMap((s) => {

@@ -273,11 +273,21 @@ export function serveArgs(cfg: ProfileConfig): ServeArgs {
  * stripped) and the state of its secrets. Collects every error, each as
  * `path: what is wrong, what to do`.
  */
-export function validateProfile(raw: Record<string, unknown>, secrets: Record<SecretKey, SecretState>, stack = "<stack>"): Validation {
+export interface ValidateOptions {
+  /**
+   * Preview needs the secrets; `check` reads a committed stack file, where
+   * secrets are usually not set yet, so it may only warn.
+   */
+  missingSecrets?: "error" | "warn";
+}
+
+export function validateProfile(raw: Record<string, unknown>, secrets: Record<SecretKey, SecretState>, stack = "<stack>", options: ValidateOptions = {}): Validation {
   const errors: string[] = [];
   const warnings: string[] = [];
   for (const key of SECRET_KEYS) {
-    if (secrets[key] === "missing") errors.push(`${key}: is not set; run \`pulumi config set --secret ${key} <value> --stack ${stack}\``);
+    if (secrets[key] === "missing") {
+      (options.missingSecrets === "warn" ? warnings : errors).push(`${key}: is not set; run \`pulumi config set --secret ${key} <value> --stack ${stack}\``);
+    }
     if (secrets[key] === "plaintext") errors.push(`${key}: is stored in plaintext; run \`pulumi config set --secret ${key} <value> --stack ${stack}\` to encrypt it`);
   }
   const nonSecret = Object.fromEntries(Object.entries(raw).filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k)));

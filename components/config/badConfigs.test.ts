@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { copyFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { checkStack } from "../../tools/check";
+
+const REPO = join(__dirname, "..", "..");
+
+/**
+ * Each malformed stack file, checked beside the committed medium stack (so a
+ * clash with it shows), must fail with its own `path: message` error.
+ */
+const CASES: Record<string, RegExp[]> = {
+  "wrong-type": [/^vllm\.gpuMemoryUtilization: expected a number, got string "high"; write it as a plain number/m],
+  "unknown-key": [/^vllm\.gpuMemUtilization: unknown key; did you mean gpuMemoryUtilization\?/m],
+  "unknown-top-key": [/^modle: unknown key; did you mean model\?/m],
+  "port-out-of-range": [/^server\.port: must be between 1024 and 65535$/m],
+  "utilization-above-1": [/^vllm\.gpuMemoryUtilization: must be at most 1 \(a fraction of each GPU's memory\)/m],
+  "duplicate-port": [/^server\.port: 5002 is also the port of stack medium on host local; give each profile its own port$/m],
+  "latest-tag": [/^image\.tag: "latest" is not a pinned version; pin a release tag such as v0\.11\.0$/m],
+  "beyond-trained-context": [/^vllm\.maxModelLen: 131072 is above Qwen\/Qwen3-32B-AWQ's trained context of 40960 tokens; lower it, or add rope scaling/m],
+  "max-model-len-too-big": [/^vllm\.maxModelLen: one 131072-token sequence needs 8\.00 GiB of KV cache per GPU, but only 1\.31 GiB is left .* the largest max-model-len that fits is 20480: lower vllm\.maxModelLen/m],
+  "missing-secret": [/^apiKey: is not set; run `pulumi config set --secret apiKey <value> --stack bad`$/m],
+  "plaintext-secret": [/^apiKey: is stored in plaintext; run `pulumi config set --secret apiKey <value> --stack bad` to encrypt it$/m],
+  "bad-choice": [/^vllm\.kvCacheDtype: "fp9" is not a KV cache dtype/m, /^vllm\.kvCacheDtype: --kv-cache-dtype "fp9" is not one of .*"fp8".* in vLLM 0\.11\.0$/m],
+  "secret-in-argv": [/^vllm\.extraArgs: --api-key would put a secret in the container's argv.*set it as the apiKey secret instead$/m],
+  "unknown-model": [/^model\.footprint: acme\/unknown-70b is not in the model catalog .* give its layers, kvHeads, headDim/m],
+  "vision-on-text-model": [/^vision: Qwen\/Qwen3-32B-AWQ takes no images; remove the vision section/m],
+  "tp-mismatch": [/^vllm\.tensorParallelSize: is 2 but host\.gpus lists 1 GPU\(s\)/m],
+  "removed-flag": [/^vllm\.extraArgs: --swap-space removed in vLLM .*; the pinned vLLM 0\.11\.0 rejects it/m],
+  "flag-not-in-version": [/^vllm\.extraArgs: --\S+ is not a flag of vLLM 0\.11\.0; check the name/m],
+  "bad-json": [/^vllm\.extraArgs: --limit-mm-per-prompt "image=3,video=0" is not valid JSON .* vLLM 0\.11\.0 parses it with json\.loads$/m],
+  "abbreviated-flag": [/^vllm\.extraArgs: --max-num-batched is not a full flag name in vLLM 0\.11\.0 \(it abbreviates --max-num-batched-tokens\); write the full name$/m],
+};
+
+function check(file: string) {
+  const dir = mkdtempSync(join(tmpdir(), "bad-config-"));
+  copyFileSync(join(REPO, "Pulumi.medium.yaml"), join(dir, "Pulumi.medium.yaml"));
+  copyFileSync(join(REPO, "test/configs/bad", `${file}.yaml`), join(dir, "Pulumi.bad.yaml"));
+  return checkStack(dir, "bad", true);
+}
+
+describe("malformed stack configs", () => {
+  it("the baseline they are made from is valid", () => {
+    const r = check("good-baseline");
+    assert.equal(r.ok, true, r.report);
+  });
+
+  for (const [file, expected] of Object.entries(CASES)) {
+    it(`${file}: fails with its own clear error`, () => {
+      const r = check(file);
+      assert.equal(r.ok, false, r.report);
+      const errors = r.report.split("\n").filter((l) => l.startsWith("  ")).map((l) => l.slice(2));
+      for (const re of expected) assert.ok(errors.some((e) => re.test(e)), `expected ${re} among:\n${errors.join("\n")}`);
+      // Every error is `path: what is wrong, what to do`, and no stack trace leaks.
+      for (const e of errors) assert.match(e, /^[a-zA-Z][\w.]*: \S/);
+      assert.doesNotMatch(r.report, /^\s+at /m);
+    });
+  }
+});

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `npm test`: unit tests (pure + Pulumi mocks), the stand-in's Go tests, and the
+# integration tests against a real dockerd with the stand-in GPU runtime.
+# Sets up what it needs (Node 22, dockerd, the stand-in image) and reuses caches.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=toolchain.sh
+source scripts/toolchain.sh
+toolchain_node
+
+echo "== unit tests (pure helpers, config schema, Pulumi mocks)"
+node --import tsx --test --test-concurrency=2 \
+  'components/**/*.test.ts' 'tools/**/*.test.ts' 'test/*.test.ts'
+
+echo "== stand-in vLLM: go test"
+(cd standin && go test ./...)
+
+echo "== integration: real dockerd, stand-in image, real HTTP"
+bash scripts/dockerd.sh start
+bash scripts/build-standin.sh 0.11.0 >/dev/null
+node --import tsx --test --test-concurrency=1 'test/integration/*.test.ts'

@@ -1,0 +1,121 @@
+/**
+ * Both stacks' resource graphs under Pulumi's mocks. Each stack runs in its
+ * own process (a Pulumi program registers its resources once per process).
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+
+const REPO = join(__dirname, "..");
+
+function runInChild(stack: string, scenario: string): { resources: any[]; outputs: Record<string, unknown>; secretOutputs: string[]; secretProps: Record<string, boolean>; error?: string } {
+  const out = execFileSync(process.execPath, ["--import", "tsx", join(__dirname, "helpers/programChild.ts"), stack, scenario], { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return JSON.parse(out.split("\n").filter((l) => l.startsWith("{")).pop()!);
+}
+
+for (const [stack, port, container] of [
+  ["medium", 5002, "myia_vllm-medium-qwen3"],
+  ["medium-vl", 5003, "myia_vllm-medium-vl-qwen3"],
+] as const) {
+  describe(`stack ${stack} (mocks)`, () => {
+    const run = runInChild(stack, "idle");
+    const byType = (t: string) => run.resources.filter((r) => r.type === t);
+    const c = () => byType("docker:index/container:Container")[0];
+
+    it("builds the component tree with pkg:module:Type tokens and parent-prefixed child names", () => {
+      const types = run.resources.map((r) => `${r.type} ${r.name}`);
+      assert.ok(types.includes(`myia:host:GpuHost local`), types.join("\n"));
+      assert.ok(types.includes(`myia:vllm:VllmService ${stack}`));
+      assert.ok(types.includes(`pulumi:providers:docker local-docker`));
+      assert.ok(types.includes(`docker:index/remoteImage:RemoteImage ${stack}-image`));
+      assert.ok(types.includes(`docker:index/container:Container ${stack}-container`));
+      assert.ok(types.includes(`command:local:Command ${stack}-ready`));
+      for (const r of run.resources.filter((x) => x.type !== "pulumi:pulumi:Stack" && !x.type.startsWith("myia:"))) assert.equal(r.hasParent, true, `${r.name} has no parent`);
+    });
+
+    it("renders the container: argv, GPU pinning, ipc/shm, ports, caches, healthcheck", () => {
+      const i = c().inputs;
+      assert.equal(i.name, container);
+      assert.equal(i.command[0], stack === "medium" ? "Qwen/Qwen3-32B-AWQ" : "Qwen/Qwen3-VL-32B-Instruct-FP8");
+      assert.deepEqual(i.command.slice(i.command.indexOf("--port"), i.command.indexOf("--port") + 2), ["--port", String(port)]);
+      assert.equal(i.runtime, "nvidia");
+      assert.ok(i.envs.includes("NVIDIA_VISIBLE_DEVICES=0,1"));
+      assert.equal(i.ipcMode, "host");
+      assert.equal(i.shmSize, 16384);
+      assert.deepEqual(i.ports.map((p: any) => [p.internal, p.external]), [[port, port]]);
+      assert.deepEqual(i.volumes.map((v: any) => [v.hostPath, v.containerPath]), [
+        ["/srv/myia-vllm/hf-cache", "/root/.cache/huggingface"],
+        ["/srv/myia-vllm/vllm-cache", "/root/.cache/vllm"],
+      ]);
+      assert.deepEqual(i.healthcheck.tests, ["CMD", "curl", "-fsS", `http://localhost:${port}/health`]);
+      assert.equal(i.healthcheck.startPeriod, "1200s");
+      assert.equal(i.restart, "unless-stopped");
+      assert.equal(i.mustRun, true);
+    });
+
+    it("labels the container with stack, profile, model and GPU lease", () => {
+      const labels = Object.fromEntries(c().inputs.labels.map((l: any) => [l.label, l.value]));
+      assert.equal(labels["org.myia.project"], "myia-vllm");
+      assert.equal(labels["org.myia.stack"], stack);
+      assert.equal(labels["org.myia.profile"], stack);
+      assert.equal(labels["org.myia.gpu-lease"], "local:gpus=0,1");
+      assert.match(labels["org.myia.config-hash"], /^[0-9a-f]{16}$/);
+    });
+
+    it("pins the image by release tag and keeps it when a stack is destroyed", () => {
+      const img = byType("docker:index/remoteImage:RemoteImage")[0].inputs;
+      assert.equal(img.name, "vllm/vllm-openai:v0.11.0");
+      assert.equal(img.keepLocally, true);
+    });
+
+    it("replaces the container delete-first, and on healthcheck/env/label changes", () => {
+      const o = c().opts;
+      assert.equal(o.deleteBeforeReplace, true);
+      for (const p of ["healthcheck", "envs", "labels", "command"]) assert.ok(o.replaceOnChanges.includes(p), p);
+    });
+
+    it("gates up on health, again for every new container", () => {
+      const gate = byType("command:local:Command")[0];
+      assert.match(gate.inputs.create, new RegExp(`docker inspect .*${container}`));
+      assert.match(gate.inputs.create, /docker logs --tail 40/);
+      assert.deepEqual(gate.inputs.triggers, [`${stack}-container-id`]);
+    });
+
+    it("keeps secrets secret: env only, never argv; the API key output is secret", () => {
+      const i = c().inputs;
+      assert.ok(i.envs.includes("VLLM_API_KEY=sk-test-key-0123456789"));
+      assert.ok(i.envs.includes("HF_TOKEN=hf_testtoken0123456789"));
+      assert.ok(!JSON.stringify(i.command).includes("sk-test"));
+      assert.ok(!JSON.stringify(run.outputs.argv).includes("sk-test"));
+      assert.equal(run.secretProps.envs, true, "container envs must be a secret Output");
+      assert.ok(run.secretOutputs.includes("apiKey"));
+    });
+
+    it("exports endpoint, model, container, GPUs, image, version, argv and memory", () => {
+      assert.equal(run.outputs.endpoint, `http://localhost:${port}/v1`);
+      assert.equal(run.outputs.containerName, container);
+      assert.deepEqual(run.outputs.gpus, [0, 1]);
+      assert.equal(run.outputs.vllmVersion, "0.11.0");
+      assert.match(String(run.outputs.argv), new RegExp(`--port ${port}`));
+      assert.equal((run.outputs.memory as { fits: boolean }).fits, true);
+    });
+
+    it("probes the host with nvidia-smi through command:local:run", () => {
+      assert.ok(run.resources.length > 0);
+    });
+  });
+}
+
+describe("host checks at preview (mocks)", () => {
+  it("fails the preview when a GPU index is not on the host", () => {
+    const run = runInChild("medium", "one-gpu");
+    assert.match(run.error ?? "", /host local: 1 check\(s\) failed:\n {2}host\.gpus: GPU 1 is not on the host \(it has GPUs 0\)/);
+    assert.equal(run.resources.filter((r) => r.type === "docker:index/container:Container" && r.created).length, 0);
+  });
+
+  it("fails the preview when another process holds a GPU's memory", () => {
+    const run = runInChild("medium", "busy");
+    assert.match(run.error ?? "", /host\.gpus: GPU 1 has 18564 MiB free of 24564 MiB .* lower vllm\.gpuMemoryUtilization to at most 0\.75/);
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * npm run check -- --stack <name> [--require-secrets] [--dir <project>]
+ *
+ * Runs the validation preview runs, on a stack's config file, without the
+ * Pulumi engine: prints the rendered vLLM argv (secrets masked) and the
+ * memory table, or the errors, and exits non-zero when the config is invalid.
+ * Without --stack it checks every Pulumi.<stack>.yaml in the project.
+ */
+import { readdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { validateStack } from "../components/config/load";
+import { readStackFile, siblingStacks } from "../components/config/stackFile";
+import { formatArgv } from "../components/vllm/argv";
+import { formatMemoryTable } from "../components/vllm/memory";
+
+export function checkStack(dir: string, stack: string, requireSecrets: boolean): { ok: boolean; report: string } {
+  const self = readStackFile(dir, stack);
+  const result = validateStack(self, siblingStacks(dir, stack), { missingSecrets: requireSecrets ? "error" : "warn" });
+  const lines: string[] = [];
+  for (const w of result.warnings) lines.push(`warning: ${w}`);
+  if (!result.ok) {
+    lines.push(`stack ${stack}: INVALID, ${result.errors.length} error(s):`, ...result.errors.map((e) => `  ${e}`));
+    return { ok: false, report: lines.join("\n") };
+  }
+  const p = result.profile;
+  const secret = (k: "apiKey" | "hfToken") => (self.secrets[k] === "secret" ? "******** (secret)" : "(not set)");
+  lines.push(
+    `stack ${stack}: OK (${p.profile}: ${p.model.id} on vLLM ${p.vllmVersion}, port ${p.server.port}, GPUs ${p.host.gpus.join(",")} of ${p.host.name})`,
+    "",
+    "container command (what follows `vllm serve`):",
+    `  ${formatArgv(p.argv)}`,
+    "secrets (environment only, never argv):",
+    `  VLLM_API_KEY=${secret("apiKey")}`,
+    `  HF_TOKEN=${secret("hfToken")}`,
+    "",
+    `memory per GPU (${p.vllm.tensorParallelSize} GPUs, kv-cache ${p.vllm.kvCacheDtype}):`,
+    ...formatMemoryTable(p.memory, p.host.gpuMemoryMiB, p.vllm.maxModelLen)
+      .split("\n")
+      .map((l) => `  ${l}`),
+  );
+  return { ok: true, report: lines.join("\n") };
+}
+
+function main(): number {
+  const { values } = parseArgs({
+    options: { stack: { type: "string", short: "s" }, dir: { type: "string", default: "." }, "require-secrets": { type: "boolean", default: false } },
+  });
+  const dir = resolve(values.dir!);
+  const stacks = values.stack
+    ? [values.stack]
+    : readdirSync(dir)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined);
+  let failed = 0;
+  for (const stack of stacks) {
+    let outcome: { ok: boolean; report: string };
+    try {
+      outcome = checkStack(dir, stack, values["require-secrets"]!);
+    } catch (e) {
+      outcome = { ok: false, report: `stack ${stack}: cannot read Pulumi.${stack}.yaml: ${(e as Error).message}` };
+    }
+    console.log(outcome.report + "\n");
+    if (!outcome.ok) failed++;
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+if (require.main === module) process.exitCode = main();
