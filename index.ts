@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadProfile } from "./components/config/fromPulumi";
 import { formatArgv } from "./components/vllm/argv";
 import { GpuHost } from "./components/gpuHost";
-import { imageRef, VllmService } from "./components/vllmService";
+import { imageRef } from "./components/containerSpec";
+import { VllmService } from "./components/vllmService";
 
 const stack = pulumi.getStack();
 const loaded = loadProfile(stack);

@@ -1,10 +1,9 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
 import type { ValidatedProfile } from "./config/schema";
 import type { GpuHost } from "./gpuHost";
-import { PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
+import { healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
 import { readyGateScript } from "./readyGate";
 
 export interface VllmServiceArgs {
@@ -18,25 +17,6 @@ export interface VllmServiceArgs {
   apiKey: pulumi.Input<string>;
   /** The Hugging Face token, passed only as HF_TOKEN. */
   hfToken: pulumi.Input<string>;
-}
-
-// Where the official image looks for its caches.
-const HF_HOME = "/root/.cache/huggingface";
-const VLLM_CACHE_ROOT = "/root/.cache/vllm";
-
-/** The image reference: a pinned tag, plus its digest when one is given. Never `latest`. */
-export function imageRef(p: ValidatedProfile): string {
-  return `${p.image.repository}:${p.image.tag}${p.image.digest ? `@${p.image.digest}` : ""}`;
-}
-
-/**
- * A hash of everything that defines the running container but that
- * `pulumi refresh` cannot read back (env and labels): kept as a label so a
- * drift check can compare it with what the container really carries.
- */
-export function configHash(p: ValidatedProfile, stack: string): string {
-  const defining = { stack, image: imageRef(p), argv: p.argv, gpus: p.host.gpus, container: p.container, mounts: [p.host.hfCachePath, p.host.compileCachePath] };
-  return createHash("sha256").update(JSON.stringify(defining)).digest("hex").slice(0, 16);
 }
 
 /**
@@ -61,54 +41,26 @@ export class VllmService extends pulumi.ComponentResource {
     // host; destroying one stack must not delete what another uses.
     this.image = new docker.RemoteImage(`${name}-image`, { name: imageRef(p), keepLocally: true }, { parent: this, provider });
 
-    const env = pulumi.secret(
-      pulumi.all([args.apiKey, args.hfToken]).apply(([apiKey, hfToken]) => [
-        `VLLM_API_KEY=${apiKey}`,
-        `HF_TOKEN=${hfToken}`,
-        // With the 4.x provider only gpus="all" is reliable, so the GPU set
-        // is pinned by the nvidia runtime reading this variable.
-        `NVIDIA_VISIBLE_DEVICES=${p.host.gpus.join(",")}`,
-        `HF_HOME=${HF_HOME}`,
-        `VLLM_CACHE_ROOT=${VLLM_CACHE_ROOT}`,
-      ]),
-    );
-    const labels = pulumi.output(args.host.lease).apply((lease) =>
-      Object.entries({
-        [PROJECT_LABEL]: PROJECT_NAME,
-        "org.myia.stack": args.stack,
-        "org.myia.profile": p.profile,
-        "org.myia.model": p.model.id,
-        "org.myia.vllm-version": p.vllmVersion,
-        "org.myia.gpu-lease": lease,
-        "org.myia.config-hash": configHash(p, args.stack),
-      }).map(([label, value]) => ({ label, value })),
-    );
-    const hc = p.container.healthcheck;
+    const envs = pulumi.secret(pulumi.all([args.apiKey, args.hfToken]).apply(([apiKey, hfToken]) => [...secretEnv(apiKey, hfToken), ...plainEnv(p)]));
+    // The lease is known only once the host passed its checks: no container
+    // is created on a host that failed them.
+    const containerLabels = args.host.lease.apply((lease) => Object.entries(labels(p, args.stack, lease)).map(([label, value]) => ({ label, value })));
     this.container = new docker.Container(
       `${name}-container`,
       {
         name: p.server.containerName,
         image: this.image.imageId,
         command: p.argv,
-        envs: env,
+        envs,
         runtime: "nvidia",
         ipcMode: p.container.ipcHost ? "host" : undefined,
         shmSize: p.container.shmSizeMiB,
         ports: [{ internal: port, external: port }],
         restart: p.container.restart,
         mustRun: true,
-        labels,
-        volumes: [
-          { hostPath: p.host.hfCachePath, containerPath: HF_HOME },
-          { hostPath: p.host.compileCachePath, containerPath: VLLM_CACHE_ROOT },
-        ],
-        healthcheck: {
-          tests: ["CMD", "curl", "-fsS", `http://localhost:${port}/health`],
-          interval: `${hc.intervalSeconds}s`,
-          timeout: `${hc.timeoutSeconds}s`,
-          retries: hc.retries,
-          startPeriod: `${hc.startPeriodSeconds}s`,
-        },
+        labels: containerLabels,
+        volumes: volumes(p),
+        healthcheck: healthcheck(p),
         logDriver: "json-file",
         logOpts: { "max-size": "50m", "max-file": "3" },
       },

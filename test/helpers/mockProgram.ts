@@ -79,7 +79,7 @@ export async function runProgram(stack: string, opts: { secrets?: Record<string,
   for (const [k, v] of Object.entries(program)) {
     if (pulumi.Output.isInstance(v)) {
       run.outputs[k] = await new Promise((resolve) => (v as pulumi.Output<unknown>).apply((x) => resolve(x)));
-      if (await (v as pulumi.Output<unknown>).isSecret) run.secretOutputs.push(k);
+      if (await pulumi.isSecret(v as pulumi.Output<unknown>)) run.secretOutputs.push(k);
     } else {
       run.outputs[k] = v;
     }

@@ -27,7 +27,7 @@ process.on("unhandledRejection", (e) => {
   const resources = (result?.resources ?? []).map((r) => ({ type: r.type, name: r.name, inputs: r.inputs, hasParent: r.parent !== undefined, created: Object.keys(r.inputs).length > 0, opts: { deleteBeforeReplace: r.opts.deleteBeforeReplace, replaceOnChanges: r.opts.replaceOnChanges } }));
   const container = result?.resources.find((r) => r.type === "docker:index/container:Container");
   const envs = container?.props.envs as pulumi.Output<unknown> | undefined;
-  const secretProps = { envs: envs ? await envs.isSecret : false };
+  const secretProps = { envs: envs ? await pulumi.isSecret(envs) : false };
   console.log(JSON.stringify({ resources, outputs: result?.outputs ?? {}, secretOutputs: result?.secretOutputs ?? [], secretProps, error }));
   process.exit(0);
 })();

@@ -1,6 +1,7 @@
 // Command vllm-standin plays `vllm serve` in the stand-in for the
-// vllm/vllm-openai image; invoked as `curl` it is a minimal curl for the
-// container healthcheck.
+// vllm/vllm-openai image. The image has no other programs, so the same
+// binary is also a minimal `curl` (the healthcheck) and `sh` (Docker runs
+// CMD-SHELL healthchecks through /bin/sh -c), chosen by argv[0].
 package main
 
 import (
@@ -10,11 +11,15 @@ import (
 
 	"myia.local/standin/vllm/app"
 	"myia.local/standin/vllm/curl"
+	"myia.local/standin/vllm/minish"
 )
 
 func main() {
-	if filepath.Base(os.Args[0]) == "curl" {
+	switch filepath.Base(os.Args[0]) {
+	case "curl":
 		os.Exit(curl.Main(os.Args[1:], os.Stdout, os.Stderr))
+	case "sh":
+		os.Exit(minish.Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, app.Signals...)

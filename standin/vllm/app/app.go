@@ -29,7 +29,7 @@ const DefaultFlagsFile = "/etc/vllm-standin/flags.json"
 
 // Options are the process's inputs, injectable for tests.
 type Options struct {
-	Args   []string          // os.Args[1:], e.g. ["serve", "Org/Model", "--port", "8000"]
+	Args   []string // os.Args[1:], e.g. ["serve", "Org/Model", "--port", "8000"]
 	Getenv func(string) string
 	Stdout io.Writer
 	Stderr io.Writer
@@ -397,4 +397,3 @@ func sleepOrStop(d time.Duration, stop <-chan os.Signal) bool {
 
 // Signals the process handles.
 var Signals = []os.Signal{syscall.SIGTERM, os.Interrupt}
-

@@ -57,9 +57,9 @@ type Parser struct {
 	T *flagtable.Table
 
 	// argparse state built from the table
-	opts      []*action            // in add_argument order (help first)
-	byString  map[string]*action   // option string -> action
-	strOrder  []string             // option strings in insertion order
+	opts      []*action          // in add_argument order (help first)
+	byString  map[string]*action // option string -> action
+	strOrder  []string           // option strings in insertion order
 	positions []*flagtable.Positional
 }
 

@@ -82,15 +82,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		if strings.EqualFold(host, "localhost") {
 			addrs = []string{"127.0.0.1", "::1"} // curl resolves localhost itself
 		}
-		var last error
+		var first error
 		for _, a := range addrs {
 			c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(a, port))
 			if err == nil {
 				return c, nil
 			}
-			last = err
+			if first == nil {
+				first = err
+			}
 		}
-		return nil, last
+		return nil, first
 	}
 	client := &http.Client{Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true, Proxy: nil}}
 	method := o.method
@@ -130,7 +132,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return fail(ExitTimeout, "Operation timed out after %d milliseconds with 0 bytes received", ms)
 		case errors.As(err, &dnsErr):
 			return fail(ExitResolve, "Could not resolve host: %s", host)
-		case errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
+		case errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
+			errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EADDRNOTAVAIL):
 			return fail(ExitConnect, "Failed to connect to %s port %s after %d ms: Couldn't connect to server", host, port, ms)
 		default:
 			return fail(ExitRecv, "Failure when receiving data from the peer")

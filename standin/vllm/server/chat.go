@@ -29,7 +29,9 @@ type ImageInfo struct {
 	Colour        string
 }
 
-func (i ImageInfo) String() string { return fmt.Sprintf("%dx%d, mostly %s", i.Width, i.Height, i.Colour) }
+func (i ImageInfo) String() string {
+	return fmt.Sprintf("%dx%d, mostly %s", i.Width, i.Height, i.Colour)
+}
 
 type chatError struct {
 	code int

@@ -1,0 +1,147 @@
+/**
+ * The containers our program declares, run for real: a real dockerd with the
+ * stand-in GPU runtime, the stand-in vLLM image (strict CLI parser, /health
+ * only after loading, API key on /v1/*), real HTTP. The container settings
+ * come from components/containerSpec, the same code VllmService uses; the
+ * health gate is the same script `pulumi up` runs.
+ *
+ * Not the Pulumi engine: the docker provider plugin cannot be built here (see
+ * the README). These tests prove the rendered argv, env, healthcheck and gate.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { validateProfile } from "../../components/config/schema";
+import { readyGateScript } from "../../components/readyGate";
+import { createAndStart, inspect, logs, remove } from "../../tools/lib/dockerApi";
+import { pngDataUrl, solidPng } from "../../tools/lib/png";
+import { testProfile } from "../helpers/profile";
+
+const API_KEY = "sk-itest-3f9c2a7b1e";
+const HF_TOKEN = "hf_itest_8d4e6f0a2c";
+const FAST = ["STANDIN_LOAD_SECONDS=1", "STANDIN_DOWNLOAD_SECONDS=1"];
+const names: string[] = [];
+
+function gate(containerName: string, port: number, timeoutSeconds: number) {
+  const t0 = Date.now();
+  const r = spawnSync("sh", ["-c", readyGateScript({ containerName, port, timeoutSeconds })], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
+}
+
+async function http(port: number, path: string, init: RequestInit = {}) {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, init);
+  const text = await r.text();
+  return { status: r.status, text, json: () => JSON.parse(text) };
+}
+
+function chat(port: number, model: string, content: unknown, key: string | undefined = API_KEY) {
+  return http(port, "/v1/chat/completions", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify({ model, messages: [{ role: "user", content }], max_tokens: 16 }),
+  });
+}
+
+async function run(stack: string, opts: { extraEnv?: string[]; vllm?: Record<string, unknown>; cacheDir?: string } = {}) {
+  const p = testProfile(stack, { cacheDir: opts.cacheDir, vllm: opts.vllm });
+  const name = `itest-${stack}-${process.pid}-${names.length}`;
+  p.server.containerName = name;
+  await remove(name);
+  names.push(name);
+  await createAndStart(p, { stack, lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN, extraEnv: [...FAST, ...(opts.extraEnv ?? [])] });
+  return { p, name };
+}
+
+describe("stand-in GPU host: the containers our stacks declare", () => {
+  after(async () => {
+    for (const n of names) await remove(n);
+  });
+
+  it("medium: parses, loads, passes the gate, answers with the key and refuses without", async () => {
+    const { p, name } = await run("medium");
+    const g = gate(name, p.server.port, 60);
+    assert.equal(g.code, 0, g.stderr);
+    assert.equal((await http(p.server.port, "/health")).status, 200);
+    assert.equal((await http(p.server.port, "/v1/models")).status, 401);
+    const models = await http(p.server.port, "/v1/models", { headers: { authorization: `Bearer ${API_KEY}` } });
+    assert.equal(models.status, 200);
+    assert.equal(models.json().data[0].id, "Qwen/Qwen3-32B-AWQ");
+    const answer = await chat(p.server.port, "Qwen/Qwen3-32B-AWQ", "Say hello");
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.json().object, "chat.completion");
+    assert.equal((await chat(p.server.port, "Qwen/Qwen3-32B-AWQ", "Say hello", undefined)).status, 401);
+
+    const info = await inspect(name);
+    assert.equal(info.State.Health.Status === "healthy" || info.State.Running, true);
+    assert.equal(info.HostConfig.Runtime, "nvidia");
+    assert.ok(info.Config.Env.includes("NVIDIA_VISIBLE_DEVICES=0,1"));
+    // Secrets: in the environment only, never in the argv, never in the logs.
+    const argv = JSON.stringify([info.Path, info.Args]);
+    assert.ok(!argv.includes(API_KEY) && !argv.includes(HF_TOKEN), argv);
+    const log = await logs(name);
+    assert.ok(!log.includes(API_KEY) && !log.includes(HF_TOKEN));
+    assert.match(log, /Downloading weights/);
+  });
+
+  it("medium-vl: takes an image, and refuses more images than the profile allows", async () => {
+    const { p, name } = await run("medium-vl");
+    assert.equal(gate(name, p.server.port, 60).code, 0);
+    const red = { type: "image_url", image_url: { url: pngDataUrl(solidPng(64, 64, [220, 20, 20])) } };
+    const one = await chat(p.server.port, p.model.id, [{ type: "text", text: "What colour is this?" }, red]);
+    assert.equal(one.status, 200, one.text);
+    assert.match(one.json().choices[0].message.content, /red/);
+    const four = await chat(p.server.port, p.model.id, [{ type: "text", text: "Compare" }, red, red, red, red]);
+    assert.equal(four.status, 400, four.text);
+    assert.match(four.json().message, /at most 3/i);
+  });
+
+  it("a second start of a model finds its weights in the shared HF cache", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), "myia-shared-cache-"));
+    const first = await run("medium", { cacheDir });
+    assert.equal(gate(first.name, first.p.server.port, 60).code, 0);
+    await remove(first.name);
+    const second = await run("medium", { cacheDir });
+    assert.equal(gate(second.name, second.p.server.port, 60).code, 0);
+    assert.match(await logs(second.name), /Using cached weights/);
+  });
+
+  it("a container that crashes at start fails the gate, which shows its last log lines", async () => {
+    const { p, name } = await run("medium", { extraEnv: ["STANDIN_FAIL=crash"] });
+    const g = gate(name, p.server.port, 30);
+    assert.equal(g.code, 1);
+    assert.match(g.stderr, /did not become healthy/);
+    assert.match(g.stderr, /\| .*(Error|error)/);
+  });
+
+  it("a container that never loads fails the gate at its timeout", async () => {
+    const { p, name } = await run("medium", { extraEnv: ["STANDIN_FAIL=unhealthy"] });
+    const g = gate(name, p.server.port, 4);
+    assert.equal(g.code, 1);
+    assert.match(g.stderr, /still not healthy after 4s/);
+    assert.ok(g.seconds < 15, `gate took ${g.seconds}s`);
+  });
+
+  it("a flag the pinned vLLM removed: our check refuses it, and so does the stand-in's parser", async () => {
+    const p = testProfile("medium");
+    const raw = { profile: p.profile, image: p.image, model: { id: p.model.id }, server: p.server, vllm: { gpuMemoryUtilization: 0.95, maxModelLen: 32768, quantization: "awq_marlin", extraArgs: ["--swap-space", "16"] } };
+    const check = validateProfile(raw, { apiKey: "secret", hfToken: "secret" });
+    assert.equal(check.ok, false);
+    // Past our check, the same argv meets vLLM's parser (the stand-in's copy of it).
+    p.argv = [...p.argv, "--swap-space", "16"];
+    p.server.containerName = `itest-removed-${process.pid}`;
+    await remove(p.server.containerName);
+    names.push(p.server.containerName);
+    await createAndStart(p, { stack: "medium", lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN, extraEnv: FAST });
+    let info;
+    for (let i = 0; i < 50; i++) {
+      info = await inspect(p.server.containerName);
+      if (info.State.ExitCode !== 0 || info.RestartCount > 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(info.State.ExitCode, 2);
+    assert.match(await logs(p.server.containerName), /unrecognized arguments: --swap-space 16/);
+  });
+});
