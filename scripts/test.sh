@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
 toolchain_node
 
+echo "== lint (eslint with @pulumi/eslint-plugin, tsc --noEmit)"
+npx eslint .
+npx tsc --noEmit -p .
+
 echo "== unit tests (pure helpers, config schema, Pulumi mocks)"
 node --import tsx --test --test-concurrency=2 \
   'components/**/*.test.ts' 'tools/**/*.test.ts' 'test/*.test.ts'
