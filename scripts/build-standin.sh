@@ -86,6 +86,7 @@ EOF
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='2000-01-01 00:00:00Z' \
   -C "$root" -cf "$work/rootfs.tar" .
 
+old_id=$(docker image inspect -f '{{.Id}}' "$own_tag" 2>/dev/null || true)
 log "importing into Docker as $own_tag"
 id=$(docker import \
   --change 'ENTRYPOINT ["/usr/local/bin/vllm","serve"]' \
@@ -99,5 +100,9 @@ id=$(docker import \
   "$work/rootfs.tar" "$own_tag")
 docker tag "$own_tag" "$real_tag"
 id=$(docker image inspect -f '{{.Id}}' "$own_tag")
+if [ -n "$old_id" ] && [ "$old_id" != "$id" ]; then
+  # the previous build is now untagged; drop it unless a container still uses it
+  docker rmi "$old_id" >/dev/null 2>&1 || true
+fi
 log "built $own_tag and $real_tag ($id) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s"
 echo "$id"

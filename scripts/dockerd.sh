@@ -20,7 +20,7 @@
 # MYIA_DOCKERD_TIMEOUT (seconds to wait for the daemon, default 60).
 set -euo pipefail
 
-MYIA_CACHE=${MYIA_CACHE:-$HOME/.cache/myia-vllm}
+MYIA_CACHE=${MYIA_CACHE:-${HOME:-/root}/.cache/myia-vllm}
 D="$MYIA_CACHE/docker"
 DATA="$D/data"
 EXEC="$D/run"
@@ -29,6 +29,7 @@ LOG="$D/dockerd.log"
 PIDFILE="$D/dockerd.pid"
 SOCK=/var/run/docker.sock
 TIMEOUT=${MYIA_DOCKERD_TIMEOUT:-60}
+LAUNCH_LINE=0
 SYS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { echo "dockerd.sh: $*" >&2; }
@@ -49,12 +50,18 @@ our_pid() {
   [ -s "$PIDFILE" ] || return 1
   local pid
   pid=$(tr -dc '0-9' <"$PIDFILE")
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  [ -n "$pid" ] && alive "$pid" || return 1
   # The pid must be a dockerd using our data root (pids get reused).
   local cmd
   cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
   [[ $cmd == *dockerd* && $cmd == *"--data-root $DATA"* ]] || return 1
   echo "$pid"
+}
+
+# alive PID: the process exists and is not a zombie (an orphan's exit status
+# may wait a while for PID 1 to collect it).
+alive() {
+  [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]
 }
 
 # --- install ---------------------------------------------------------------
@@ -154,6 +161,24 @@ HOOK
   mv -f "$BIN/nvidia-container-runtime-hook.tmp" "$BIN/nvidia-container-runtime-hook"
 }
 
+# A dockerd that died uncleanly leaves its managed containerd's pidfile. In
+# this sandbox PID 1 does not reap orphans, so that pid stays a zombie, which
+# dockerd takes for a live containerd: it then waits on a dead socket and gives
+# up ("timeout waiting for containerd to start"). Drop such stale state.
+clean_stale_containerd() {
+  local dir="$EXEC/containerd" pid state
+  [ -f "$dir/containerd.pid" ] || return 0
+  pid=$(tr -dc '0-9' <"$dir/containerd.pid")
+  if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
+    state=$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f1)
+    if [ "$state" != Z ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "containerd --config $dir/"; then
+      return 0 # alive: dockerd reconnects to it
+    fi
+  fi
+  log "removing stale containerd state left by a dockerd that did not stop cleanly (pid ${pid:-?} is gone)"
+  rm -f "$dir/containerd.pid" "$dir/containerd.sock" "$dir/containerd.sock.ttrpc" "$dir/containerd-debug.sock"
+}
+
 # --- commands ----------------------------------------------------------------
 
 cmd_status() {
@@ -186,7 +211,7 @@ cmd_start() {
     fi
   elif our_pid >/dev/null; then
     log "our dockerd (pid $(our_pid)) is starting; waiting for it"
-    wait_ready "$(our_pid)"
+    wait_ready "$(our_pid)" || { tail -n 25 "$LOG" >&2; die "dockerd exited before answering"; }
     return 0
   fi
 
@@ -211,6 +236,44 @@ cmd_start() {
     if command -v cgroupfs-mount >/dev/null; then cgroupfs-mount >/dev/null 2>&1 || true; fi
   fi
 
+  # Stale files from a daemon that died without cleaning up.
+  rm -f "$PIDFILE"
+  clean_stale_containerd
+  if [ -S "$SOCK" ] && ! daemon_answers; then rm -f "$SOCK"; fi
+
+  # Start; when this sandbox refuses the storage driver or iptables, fall back
+  # (vfs; no iptables) and try again, unless that choice was forced.
+  local attempt
+  for attempt in 1 2 3; do
+    if launch "$dockerd" "$runc" "$driver" "$ipt"; then
+      return 0
+    fi
+    # the errors of this attempt only (info lines mention overlay and bridge too)
+    local why
+    why=$(tail -n "+$((LAUNCH_LINE + 1))" "$LOG" | grep -iE 'level=(error|fatal)|failed to start|error starting daemon' | tail -n 20 || true)
+    if [ -z "${MYIA_DOCKER_STORAGE_DRIVER:-}" ] && [ "$driver" != vfs ] &&
+      grep -qiE 'overlay|graphdriver|storage.driver|driver not supported' <<<"$why"; then
+      log "the $driver storage driver does not work here; falling back to vfs"
+      driver=vfs
+      echo vfs >"$D/storage-driver"
+    elif [ -z "${MYIA_DOCKER_IPTABLES:-}" ] && [ "$ipt" = true ] &&
+      grep -qiE 'iptables|nat table|bridge' <<<"$why"; then
+      log "iptables does not work here; falling back to --iptables=false"
+      ipt=false
+    else
+      log "dockerd did not come up. Last lines of $LOG:"
+      tail -n 25 "$LOG" >&2
+      exit 1
+    fi
+    rm -f "$PIDFILE"
+    clean_stale_containerd
+  done
+  die "dockerd did not come up after $attempt attempts (log $LOG)"
+}
+
+# launch DOCKERD RUNC DRIVER IPTABLES: starts dockerd, waits until it answers.
+launch() {
+  local dockerd=$1 runc=$2 driver=$3 ipt=$4
   local args=(
     --host "unix://$SOCK"
     --data-root "$DATA"
@@ -224,18 +287,17 @@ cmd_start() {
     # Without iptables: no NAT or forwarding rules; published ports go through docker-proxy.
     args+=(--ip-masq=false --ip-forward=false --userland-proxy=true)
   fi
-
-  # Stale files from a daemon that died without cleaning up.
-  rm -f "$PIDFILE"
-  if [ -S "$SOCK" ] && ! daemon_answers; then rm -f "$SOCK"; fi
-
+  touch "$LOG"
+  LAUNCH_LINE=$(wc -l <"$LOG")
   {
     echo "=== $(date -u +%FT%TZ) dockerd.sh start: $dockerd ${args[*]}"
     echo "=== storage-driver=$driver iptables=$ipt runc=$runc"
   } >>"$LOG"
   log "starting $dockerd (storage-driver=$driver, iptables=$ipt, log $LOG)"
-  # setsid: the daemon outlives this shell and its job control.
-  PATH="$BIN:$SYS_PATH" setsid "$dockerd" "${args[@]}" </dev/null >>"$LOG" 2>&1 &
+  # setsid: the daemon outlives this shell and its job control. env -i: it gets
+  # a clean environment (dockerd copies its own into every GPU hook's OCI spec).
+  env -i PATH="$BIN:$SYS_PATH" HOME="${HOME:-/root}" LANG=C.UTF-8 \
+    setsid "$dockerd" "${args[@]}" </dev/null >>"$LOG" 2>&1 &
   local pid=$!
   wait_ready "$pid"
 }
@@ -243,10 +305,9 @@ cmd_start() {
 wait_ready() {
   local pid=$1 waited=0
   while ! daemon_answers; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      log "dockerd exited before answering. Last lines of $LOG:"
-      tail -n 25 "$LOG" >&2
-      exit 1
+    if ! alive "$pid"; then
+      log "dockerd exited before answering"
+      return 1
     fi
     if [ "$waited" -ge "$((TIMEOUT * 2))" ]; then
       log "dockerd (pid $pid) did not answer within ${TIMEOUT}s. Last lines of $LOG:"
@@ -269,17 +330,23 @@ cmd_stop() {
   fi
   log "stopping dockerd pid $pid"
   kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for i in $(seq 1 120); do
-    [ -d "/proc/$pid" ] || break
+
+  for _ in $(seq 1 120); do
+    alive "$pid" || break
     sleep 0.5
   done
-  if [ -d "/proc/$pid" ]; then
+  if alive "$pid"; then
     log "dockerd pid $pid did not stop in 60s: SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
     sleep 1
   fi
   rm -f "$PIDFILE"
+  # dockerd bind-mounts its data root (and leaves netns/overlay mounts when it
+  # dies): unmount whatever is still mounted under our directory, deepest first.
+  local m
+  awk -v d="$D/" 'index($2 "/", d) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
   log "stopped"
 }
 

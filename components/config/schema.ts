@@ -98,7 +98,7 @@ export const VllmSchema = z.strictObject({
 });
 
 export const VisionSchema = z.strictObject({
-  limitMmPerPrompt: z.record(z.enum(["image", "video", "audio"]), z.int().nonnegative()),
+  limitMmPerPrompt: z.partialRecord(z.enum(["image", "video", "audio"]), z.int().nonnegative()),
   maxPixels: z.int().positive().optional(),
   skipMmProfiling: z.boolean().default(false),
   mmEncoderTpMode: z.enum(["data", "weights"]).optional(),

@@ -37,7 +37,7 @@ async function http(port: number, path: string, init: RequestInit = {}) {
   return { status: r.status, text, json: () => JSON.parse(text) };
 }
 
-function chat(port: number, model: string, content: unknown, key: string | undefined = API_KEY) {
+function chat(port: number, model: string, content: unknown, key: string | null = API_KEY) {
   return http(port, "/v1/chat/completions", {
     method: "POST",
     headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
@@ -49,7 +49,8 @@ async function run(stack: string, opts: { extraEnv?: string[]; vllm?: Record<str
   const p = testProfile(stack, { cacheDir: opts.cacheDir, vllm: opts.vllm });
   const name = `itest-${stack}-${process.pid}-${names.length}`;
   p.server.containerName = name;
-  await remove(name);
+  // One profile's port is held by one container at a time, as on the real host.
+  for (const n of names) await remove(n);
   names.push(name);
   await createAndStart(p, { stack, lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN, extraEnv: [...FAST, ...(opts.extraEnv ?? [])] });
   return { p, name };
@@ -72,7 +73,7 @@ describe("stand-in GPU host: the containers our stacks declare", () => {
     const answer = await chat(p.server.port, "Qwen/Qwen3-32B-AWQ", "Say hello");
     assert.equal(answer.status, 200, answer.text);
     assert.equal(answer.json().object, "chat.completion");
-    assert.equal((await chat(p.server.port, "Qwen/Qwen3-32B-AWQ", "Say hello", undefined)).status, 401);
+    assert.equal((await chat(p.server.port, "Qwen/Qwen3-32B-AWQ", "Say hello", null)).status, 401);
 
     const info = await inspect(name);
     assert.equal(info.State.Health.Status === "healthy" || info.State.Running, true);
@@ -132,7 +133,7 @@ describe("stand-in GPU host: the containers our stacks declare", () => {
     // Past our check, the same argv meets vLLM's parser (the stand-in's copy of it).
     p.argv = [...p.argv, "--swap-space", "16"];
     p.server.containerName = `itest-removed-${process.pid}`;
-    await remove(p.server.containerName);
+    for (const n of names) await remove(n);
     names.push(p.server.containerName);
     await createAndStart(p, { stack: "medium", lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN, extraEnv: FAST });
     let info;

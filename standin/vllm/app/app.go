@@ -143,6 +143,9 @@ func Run(o Options) int {
 	die := make(chan struct{})
 	srvCfg := cfg.server
 	srvCfg.Log = log
+	if b, _ := res.Values["disable_uvicorn_access_log"].(bool); b {
+		srvCfg.NoAccessLog = true
+	}
 	srvCfg.Version = tab.VLLM
 	srvCfg.OnDie = func() { close(die) }
 	srv := server.New(srvCfg)
@@ -236,7 +239,9 @@ func settings(res *argparse.Result, env func(string) string) (*settingsT, error)
 	if n, ok := res.Values["max_model_len"].(int64); ok && n > 0 {
 		c.MaxModelLen = n
 	}
-	// --api-key takes precedence over VLLM_API_KEY, as in vLLM.
+	// --api-key takes precedence over VLLM_API_KEY, as in vLLM (even when
+	// its values are empty: `--api-key ""` turns authentication off).
+	_, keyGiven := res.Values["api_key"]
 	switch v := res.Values["api_key"].(type) {
 	case []any:
 		for _, k := range v {
@@ -249,7 +254,7 @@ func settings(res *argparse.Result, env func(string) string) (*settingsT, error)
 			c.APIKeys = []string{v}
 		}
 	}
-	if len(c.APIKeys) == 0 && env("VLLM_API_KEY") != "" {
+	if !keyGiven && env("VLLM_API_KEY") != "" {
 		c.APIKeys = []string{env("VLLM_API_KEY")}
 	}
 	c.MMLimits = mmLimits(res)

@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,7 +17,7 @@ type syncBuf struct {
 }
 
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string               { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type run struct {
 	out, err *syncBuf
@@ -203,5 +202,4 @@ func TestAPIKeyFromEnv(t *testing.T) {
 	if strings.TrimSpace(buf.String()) != `{"version":"0.11.0"}` {
 		t.Fatalf("/version %s", buf)
 	}
-	_ = fmt.Sprint
 }

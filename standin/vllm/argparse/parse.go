@@ -381,9 +381,13 @@ func (p *Parser) preprocess(args []string, res *Result) ([]string, *Error) {
 			a, valStr = k, v
 		} else {
 			if i+1 >= len(out) {
-				// vLLM indexes past the end here (an IndexError); report it the argparse way
-				name, _, _ := strings.Cut(a, ".")
-				return nil, p.serveErr("argument %s: expected one argument", name)
+				// vLLM reads the value past the end of the list here (as for a
+				// trailing negative decimal such as "-0.5", which it takes for a dotted key)
+				return nil, pyTraceback(append(parseArgsFrames,
+					`  File "/usr/local/lib/python3.12/dist-packages/vllm/utils/__init__.py", line 1925, in parse_args`,
+					`    value_str = processed_args[i + 1]`,
+					`                ~~~~~~~~~~~~~~^^^^^^^`),
+					"IndexError: list index out of range")
 			}
 			valStr = out[i+1]
 			deleted[i+1] = true

@@ -260,3 +260,16 @@ func TestPyRepr(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestNegativeDecimalIsADottedKeyInVLLM(t *testing.T) {
+	// vLLM's dotted-key pre-processing takes "-0.5" for "-0" key "5": a
+	// trailing one makes it index past the end of the list.
+	e := parseErr(t, "m", "--gpu-memory-utilization", "-0.5")
+	if e.Code != 1 || !strings.Contains(e.Stderr(), "IndexError: list index out of range") {
+		t.Fatalf("got %d %q", e.Code, e.Stderr())
+	}
+	e = parseErr(t, "m", "--gpu-memory-utilization", "-0.5", "--port", "1")
+	if e.Message != `unrecognized arguments: -0 {"5": "--port"}` {
+		t.Fatalf("got %q", e.Message)
+	}
+}

@@ -29,6 +29,7 @@ type Config struct {
 	DieAfter    int            // STANDIN_DIE_AFTER: after this many /v1 answers, call OnDie (0: never)
 	OnDie       func()
 	Log         *vlog.Logger // nil: no logging
+	NoAccessLog bool         // --disable-uvicorn-access-log
 	Started     time.Time
 }
 
@@ -82,7 +83,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.mux.ServeHTTP(rec, r)
 	}
-	if s.cfg.Log != nil {
+	if s.cfg.Log != nil && !s.cfg.NoAccessLog {
 		s.cfg.Log.Uvicorn("%s - \"%s %s HTTP/%d.%d\" %d %s", r.RemoteAddr, r.Method, r.URL.RequestURI(),
 			r.ProtoMajor, r.ProtoMinor, rec.status, http.StatusText(rec.status))
 	}
