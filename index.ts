@@ -1,34 +1,40 @@
 // myia-vllm: one GPU host running the vLLM OpenAI-compatible server; one stack per model profile.
 import * as pulumi from "@pulumi/pulumi";
 import { loadProfile } from "./components/config/fromPulumi";
-import { formatArgv } from "./components/vllm/argv";
-import { GpuHost } from "./components/gpuHost";
 import { imageRef } from "./components/containerSpec";
+import { GpuHost } from "./components/gpuHost";
+import { formatArgv } from "./components/vllm/argv";
 import { VllmService } from "./components/vllmService";
 
-const stack = pulumi.getStack();
-const loaded = loadProfile(stack);
-const profile = loaded.profile;
+export = async () => {
+  const stack = pulumi.getStack();
+  // Every config error at once, as `path: message` lines, before anything is declared.
+  const { profile, apiKey, hfToken } = loadProfile(stack);
 
-const host = new GpuHost(profile.host.name, {
-  docker: profile.host.docker,
-  gpus: profile.host.gpus,
-  gpuMemoryUtilization: profile.vllm.gpuMemoryUtilization,
-  plannedGpuMemoryMiB: profile.host.gpuMemoryMiB,
-  stack,
-});
+  const host = new GpuHost(profile.host.name, {
+    docker: profile.host.docker,
+    gpus: profile.host.gpus,
+    gpuMemoryUtilization: profile.vllm.gpuMemoryUtilization,
+    plannedGpuMemoryMiB: profile.host.gpuMemoryMiB,
+    stack,
+  });
+  // The host's checks (nvidia-smi, runtime, memory) pass before any container is declared.
+  const lease = await host.checked;
 
-const service = new VllmService(profile.profile, { profile, stack, host, apiKey: loaded.apiKey, hfToken: loaded.hfToken });
+  const service = new VllmService(profile.profile, { profile, stack, host, lease, apiKey, hfToken });
 
-export const endpoint = service.endpoint;
-export const servedModelName = profile.model.servedName ?? profile.model.id;
-export const containerName = service.container.name;
-export const containerId = service.container.id;
-export const gpus = profile.host.gpus;
-export const image = imageRef(profile);
-export const imageDigest = service.image.repoDigest;
-export const vllmVersion = profile.vllmVersion;
-export const argv = formatArgv(profile.argv);
-export const memory = profile.memory;
-/** The API key clients send as a bearer token; a secret output. */
-export const apiKey = loaded.apiKey;
+  return {
+    endpoint: service.endpoint,
+    servedModelName: profile.model.servedName ?? profile.model.id,
+    containerName: service.container.name,
+    containerId: service.container.id,
+    gpus: profile.host.gpus,
+    image: imageRef(profile),
+    imageDigest: service.image.repoDigest,
+    vllmVersion: profile.vllmVersion,
+    argv: formatArgv(profile.argv),
+    memory: profile.memory,
+    /** The API key clients send as a bearer token; a secret output. */
+    apiKey,
+  };
+};

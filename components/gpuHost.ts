@@ -28,11 +28,12 @@ export class GpuHost extends pulumi.ComponentResource {
   /** The host's GPUs, processes, Docker runtimes and this project's containers. */
   public readonly probe: pulumi.Output<HostProbe>;
   /**
-   * The GPU lease ("<host>:gpus=0,1"), known only once every check passed.
-   * Resources that use the GPUs take it as an input, so none is created on a
-   * host that failed its checks.
+   * Resolves to the GPU lease ("<host>:gpus=0,1") once every check passed;
+   * rejects with a RunError listing what failed. The program awaits it before
+   * it declares any container, so a host that fails its checks fails the
+   * preview with that list and nothing else.
    */
-  public readonly lease: pulumi.Output<string>;
+  public readonly checked: Promise<string>;
 
   constructor(name: string, args: GpuHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("myia:host:GpuHost", name, {}, opts);
@@ -41,14 +42,16 @@ export class GpuHost extends pulumi.ComponentResource {
     // local.run is an invoke, so it runs at preview as well as at up: the
     // checks see the host as it is now, not as it was at the last up.
     const remote = args.docker.startsWith("ssh://") ? args.docker.slice("ssh://".length) : undefined;
-    const run = command.local.runOutput(
-      remote
-        ? { command: `ssh -o BatchMode=yes -o ConnectTimeout=10 ${remote} sh -s`, stdin: PROBE_SCRIPT }
-        : { command: PROBE_SCRIPT, environment: { DOCKER_HOST: args.docker } },
-      { parent: this },
-    );
-    this.probe = run.stdout.apply(parseProbe);
-    this.lease = this.probe.apply((probe) => {
+    const probe = command.local
+      .run(
+        remote
+          ? { command: `ssh -o BatchMode=yes -o ConnectTimeout=10 ${remote} sh -s`, stdin: PROBE_SCRIPT }
+          : { command: PROBE_SCRIPT, environment: { DOCKER_HOST: args.docker } },
+        { parent: this },
+      )
+      .then((r) => parseProbe(r.stdout));
+    this.probe = pulumi.output(probe);
+    this.checked = probe.then((probe) => {
       const { errors, notes } = checkHost(probe, {
         stack: args.stack,
         gpus: args.gpus,
@@ -61,6 +64,6 @@ export class GpuHost extends pulumi.ComponentResource {
       }
       return gpuLease(name, args.gpus);
     });
-    this.registerOutputs({ probe: this.probe, lease: this.lease });
+    this.registerOutputs({ probe: this.probe });
   }
 }

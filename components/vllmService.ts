@@ -13,6 +13,8 @@ export interface VllmServiceArgs {
   stack: string;
   /** The host whose Docker runs the container. */
   host: GpuHost;
+  /** The GPU lease the host granted after its checks (GpuHost.checked). */
+  lease: string;
   /** vLLM's API key, passed only as VLLM_API_KEY. */
   apiKey: pulumi.Input<string>;
   /** The Hugging Face token, passed only as HF_TOKEN. */
@@ -42,9 +44,7 @@ export class VllmService extends pulumi.ComponentResource {
     this.image = new docker.RemoteImage(`${name}-image`, { name: imageRef(p), keepLocally: true }, { parent: this, provider });
 
     const envs = pulumi.secret(pulumi.all([args.apiKey, args.hfToken]).apply(([apiKey, hfToken]) => [...secretEnv(apiKey, hfToken), ...plainEnv(p)]));
-    // The lease is known only once the host passed its checks: no container
-    // is created on a host that failed them.
-    const containerLabels = args.host.lease.apply((lease) => Object.entries(labels(p, args.stack, lease)).map(([label, value]) => ({ label, value })));
+    const containerLabels = Object.entries(labels(p, args.stack, args.lease)).map(([label, value]) => ({ label, value }));
     this.container = new docker.Container(
       `${name}-container`,
       {

@@ -21,5 +21,7 @@ echo "== stand-in vLLM: go test"
 
 echo "== integration: real dockerd, stand-in image, real HTTP"
 bash scripts/dockerd.sh start
-bash scripts/build-standin.sh 0.11.0 >/dev/null
+for v in $(node --import tsx -e 'import("./tools/lib/stacks.ts").then(m => console.log(m.pinnedVersions().join(" ")))'); do
+  bash scripts/build-standin.sh "$v" >/dev/null
+done
 node --import tsx --test --test-concurrency=1 'test/integration/*.test.ts'

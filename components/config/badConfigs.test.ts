@@ -28,8 +28,9 @@ const CASES: Record<string, RegExp[]> = {
   "unknown-model": [/^model\.footprint: acme\/unknown-70b is not in the model catalog .* give its layers, kvHeads, headDim/m],
   "vision-on-text-model": [/^vision: Qwen\/Qwen3-32B-AWQ takes no images; remove the vision section/m],
   "tp-mismatch": [/^vllm\.tensorParallelSize: is 2 but host\.gpus lists 1 GPU\(s\)/m],
-  "removed-flag": [/^vllm\.extraArgs: --swap-space removed in vLLM .*; the pinned vLLM 0\.11\.0 rejects it/m],
-  "flag-not-in-version": [/^vllm\.extraArgs: --\S+ is not a flag of vLLM 0\.11\.0; check the name/m],
+  "removed-flag": [/^vllm\.extraArgs: --num-scheduler-steps was removed in vLLM 0\.10\.1 \(vllm-project\/vllm PR #22138\); the pinned vLLM 0\.11\.0 rejects it: drop it$/m],
+  "flag-not-in-version": [/^vllm\.extraArgs: --attention-backend is not a flag of vLLM 0\.11\.0 \(vLLM 0\.20\.0, 0\.21\.0 has it\); pin one of those releases in image\.tag, or drop it$/m],
+  "unknown-tool-parser": [/^vllm\.toolCallParser: --tool-call-parser "hermes3" is not one vLLM 0\.11\.0 knows \(.*hermes.*\); it would fail at start-up$/m],
   "bad-json": [/^vllm\.extraArgs: --limit-mm-per-prompt "image=3,video=0" is not valid JSON .* vLLM 0\.11\.0 parses it with json\.loads$/m],
   "abbreviated-flag": [/^vllm\.extraArgs: --max-num-batched is not a full flag name in vLLM 0\.11\.0 \(it abbreviates --max-num-batched-tokens\); write the full name$/m],
 };

@@ -291,7 +291,7 @@ export function validateProfile(raw: Record<string, unknown>, secrets: Record<Se
     if (secrets[key] === "plaintext") errors.push(`${key}: is stored in plaintext; run \`pulumi config set --secret ${key} <value> --stack ${stack}\` to encrypt it`);
   }
   const nonSecret = Object.fromEntries(Object.entries(raw).filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k)));
-  const parsed = ProfileSchema.safeParse(nonSecret);
+  const parsed = ProfileSchema.safeParse(nonSecret, { reportInput: true });
   if (!parsed.success) {
     return { ok: false, errors: [...errors, ...parsed.error.issues.flatMap(formatIssue)], warnings };
   }

@@ -21,6 +21,15 @@ export interface FlagSpec {
   type?: "str" | "int" | "float" | "json" | "human_int" | "bool_str" | null;
   nargs?: "+" | "*" | "?" | null;
   choices?: string[] | null;
+  /**
+   * Values vLLM checks after parsing (registered tool parsers, quantization
+   * methods): a bad one passes argparse but fails at start-up with exit 1.
+   */
+  knownValues?: string[];
+  /** Extra literals the type accepts (e.g. max-model-len "auto"). */
+  alsoAccepts?: string[];
+  /** The flag takes the literal None. */
+  acceptsNone?: boolean;
   source?: string;
 }
 
@@ -94,7 +103,8 @@ function index(table: FlagTable): Map<string, FlagSpec> {
   return byName;
 }
 
-function checkValue(spec: FlagSpec, flag: string, value: string, version: string): string | undefined {
+function checkValue(spec: FlagSpec, value: string, version: string): string | undefined {
+  if (spec.alsoAccepts?.includes(value) || (spec.acceptsNone && value === "None")) return undefined;
   const t = spec.type ?? "str";
   if (t === "int" && !/^[-+]?\d+$/.test(value)) return `"${value}" is not an integer`;
   if (t === "float" && (value.trim() === "" || !Number.isFinite(Number(value)))) return `"${value}" is not a number`;
@@ -111,7 +121,9 @@ function checkValue(spec: FlagSpec, flag: string, value: string, version: string
   if (spec.choices && !spec.choices.includes(value)) {
     return `"${value}" is not one of ${spec.choices.map((c) => `"${c}"`).join(", ")} in vLLM ${version}`;
   }
-  void flag;
+  if (spec.knownValues && !spec.knownValues.includes(value)) {
+    return `"${value}" is not one vLLM ${version} knows (${spec.knownValues.join(", ")}); it would fail at start-up`;
+  }
   return undefined;
 }
 
@@ -152,15 +164,19 @@ export function checkArgv(table: FlagTable, argv: readonly string[]): ArgvIssue[
       const removed = table.removed.find((r) => r.flag === name);
       if (removed) {
         const instead = removed.replacement ? `use ${removed.replacement} instead` : "drop it";
-        issues.push({ flag: name, message: `removed in vLLM ${removed.removedIn} (${removed.evidence}); the pinned vLLM ${v} rejects it: ${instead}` });
+        const pr = /PR #\d+/.exec(removed.evidence)?.[0];
+        issues.push({ flag: name, message: `was removed in vLLM ${removed.removedIn}${pr ? ` (vllm-project/vllm ${pr})` : ""}; the pinned vLLM ${v} rejects it: ${instead}` });
       } else {
         const prefixed = [...byName.keys()].filter((k) => k.startsWith(name));
+        const elsewhere = supportedVersions().filter((o) => o !== v && flagTable(o)!.options.some((s) => s.names.includes(name)));
         issues.push({
           flag: name,
           message:
             prefixed.length > 0
               ? `is not a full flag name in vLLM ${v} (it abbreviates ${prefixed.slice(0, 4).join(", ")}); write the full name`
-              : `is not a flag of vLLM ${v}; check the name against \`vllm serve --help\` for ${v}`,
+              : elsewhere.length > 0
+                ? `is not a flag of vLLM ${v} (vLLM ${elsewhere.join(", ")} has it); pin one of those releases in image.tag, or drop it`
+                : `is not a flag of vLLM ${v}; check the name against \`vllm serve --help\` for ${v}`,
         });
       }
       if (inline === undefined && i + 1 < argv.length && !argv[i + 1].startsWith("-")) i++;
@@ -186,7 +202,7 @@ export function checkArgv(table: FlagTable, argv: readonly string[]): ArgvIssue[
     }
     if (dotted) continue; // a sub-key's value may be any scalar; vLLM coerces it
     for (const value of values) {
-      const problem = checkValue(spec, name, value, v);
+      const problem = checkValue(spec, value, v);
       if (problem) issues.push({ flag: name, message: problem });
     }
   }

@@ -71,11 +71,18 @@ export async function runProgram(stack: string, opts: { secrets?: Record<string,
     stack,
     opts.preview ?? true,
   );
-  pulumi.runtime.registerStackTransformation((a) => {
-    run.resources.push({ type: a.type, name: a.name, inputs: {}, parent: a.opts.parent ? "(set)" : undefined, opts: a.opts, props: a.props as Record<string, unknown> });
-    return undefined;
+  // runInPulumiStack creates the root stack, as the language host does, so a
+  // stack transformation can record every resource's options.
+  let program: Record<string, unknown> = {};
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((a) => {
+      run.resources.push({ type: a.type, name: a.name, inputs: {}, parent: a.opts.parent ? "(set)" : undefined, opts: a.opts, props: a.props as Record<string, unknown> });
+      return undefined;
+    });
+    const mod = await import(join(REPO, "index.ts"));
+    program = await (mod.default as () => Promise<Record<string, unknown>>)();
+    return program;
   });
-  const program = await import(join(REPO, "index.ts"));
   for (const [k, v] of Object.entries(program)) {
     if (pulumi.Output.isInstance(v)) {
       run.outputs[k] = await new Promise((resolve) => (v as pulumi.Output<unknown>).apply((x) => resolve(x)));

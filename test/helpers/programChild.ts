@@ -2,8 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { MockRun, REPO, runProgram } from "./mockProgram";
 import { probeText } from "./probeText";
-import { REPO, runProgram } from "./mockProgram";
 
 const [stack, scenario] = process.argv.slice(2);
 const gpus = readFileSync(join(REPO, "test/fixtures/nvidia-smi/scenarios/rtx4090x2-idle/query-gpu.csv"), "utf8");
@@ -13,21 +13,51 @@ const probes: Record<string, string> = {
   busy: probeText({ gpus, apps: `4711, ${gpus.split("\n")[1].split(",")[1].trim()}, 6000` }),
 };
 
-let error: string | undefined;
-process.on("unhandledRejection", (e) => {
-  error = pulumi.RunError.isInstance(e as Error) ? (e as Error).message : String((e as Error)?.stack ?? e);
-});
+// The mock monitor hands inputs over as the engine would: secrets wrapped.
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+function unwrap(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrap);
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (o["4dabf18193072939515e22adb298388d"] === SECRET_SIG) return unwrap(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrap(x)]));
+  }
+  return v;
+}
 
-(async () => {
-  const result = await runProgram(stack, { probe: probes[scenario] }).catch((e) => {
-    error = (e as Error).message;
-    return undefined;
-  });
-  await new Promise((r) => setTimeout(r, 200));
-  const resources = (result?.resources ?? []).map((r) => ({ type: r.type, name: r.name, inputs: r.inputs, hasParent: r.parent !== undefined, created: Object.keys(r.inputs).length > 0, opts: { deleteBeforeReplace: r.opts.deleteBeforeReplace, replaceOnChanges: r.opts.replaceOnChanges } }));
+let error: string | undefined;
+let done = false;
+let result: MockRun | undefined;
+
+async function finish(): Promise<void> {
+  if (done) return;
+  done = true;
+  const resources = (result?.resources ?? []).map((r) => ({ type: r.type, name: r.name, inputs: unwrap(r.inputs), hasParent: r.parent !== undefined, created: Object.keys(r.inputs).length > 0, opts: { deleteBeforeReplace: r.opts.deleteBeforeReplace, replaceOnChanges: r.opts.replaceOnChanges } }));
   const container = result?.resources.find((r) => r.type === "docker:index/container:Container");
   const envs = container?.props.envs as pulumi.Output<unknown> | undefined;
   const secretProps = { envs: envs ? await pulumi.isSecret(envs) : false };
-  console.log(JSON.stringify({ resources, outputs: result?.outputs ?? {}, secretOutputs: result?.secretOutputs ?? [], secretProps, error }));
+  const invokes = (result?.invokes ?? []).map((i) => ({ token: i.token, command: i.args.command }));
+  console.log(JSON.stringify({ resources, invokes, outputs: result?.outputs ?? {}, secretOutputs: result?.secretOutputs ?? [], secretProps, error }));
   process.exit(0);
-})();
+}
+
+// A failed check throws inside an apply: the program's promise never settles,
+// as under the engine, where the error ends the run. Record it and report.
+process.on("unhandledRejection", (e) => {
+  error = pulumi.RunError.isInstance(e as Error) ? (e as Error).message : String((e as Error)?.stack ?? e);
+  setTimeout(finish, 200);
+});
+setTimeout(() => {
+  error ??= "the program did not finish within 20 s";
+  void finish();
+}, 20000);
+
+runProgram(stack, { probe: probes[scenario] })
+  .then((r) => {
+    result = r;
+    return new Promise((resolve) => setTimeout(resolve, 200));
+  })
+  .catch((e: Error) => {
+    error = e.message;
+  })
+  .finally(finish);

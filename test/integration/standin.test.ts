@@ -126,16 +126,18 @@ describe("stand-in GPU host: the containers our stacks declare", () => {
   });
 
   it("a flag the pinned vLLM removed: our check refuses it, and so does the stand-in's parser", async () => {
-    const p = testProfile("medium");
-    const raw = { profile: p.profile, image: p.image, model: { id: p.model.id }, server: p.server, vllm: { gpuMemoryUtilization: 0.95, maxModelLen: 32768, quantization: "awq_marlin", extraArgs: ["--swap-space", "16"] } };
+    // The old medium-vl compose passed --swap-space 16; medium-vl pins vLLM 0.21.0.
+    const p = testProfile("medium-vl");
+    const raw = { profile: p.profile, image: p.image, model: { id: p.model.id }, server: p.server, vllm: { gpuMemoryUtilization: 0.85, maxModelLen: 16384, extraArgs: ["--swap-space", "16"] } };
     const check = validateProfile(raw, { apiKey: "secret", hfToken: "secret" });
     assert.equal(check.ok, false);
+    assert.match(check.ok ? "" : check.errors.join("\n"), /--swap-space was removed in vLLM 0\.18\.0/);
     // Past our check, the same argv meets vLLM's parser (the stand-in's copy of it).
     p.argv = [...p.argv, "--swap-space", "16"];
     p.server.containerName = `itest-removed-${process.pid}`;
     for (const n of names) await remove(n);
     names.push(p.server.containerName);
-    await createAndStart(p, { stack: "medium", lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN, extraEnv: FAST });
+    await createAndStart(p, { stack: "medium-vl", lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN, extraEnv: FAST });
     let info;
     for (let i = 0; i < 50; i++) {
       info = await inspect(p.server.containerName);
