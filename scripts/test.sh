@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: unit tests (pure + Pulumi mocks), the stand-in's Go tests, and the
-# integration tests against a real dockerd with the stand-in GPU runtime.
+# `npm test`: lint, unit tests (pure + Pulumi mocks), the stand-in's Go tests,
+# the real Pulumi engine previewing the program, and integration tests against
+# a real dockerd with the stand-in GPU runtime.
 # Sets up what it needs (Node 22, dockerd, the stand-in image) and reuses caches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,10 @@ node --import tsx --test --test-concurrency=2 \
 
 echo "== stand-in vLLM: go test"
 (cd standin && go test ./...)
+
+echo "== real Pulumi engine (the CLI built from the Go module proxy, cached after the first run)"
+toolchain_pulumi
+node --import tsx --test --test-concurrency=1 'test/engine/*.test.ts'
 
 echo "== integration: real dockerd, stand-in image, real HTTP"
 bash scripts/dockerd.sh start
