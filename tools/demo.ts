@@ -22,8 +22,8 @@ import { checkHost, gpuLease } from "../components/host/checks";
 import { parseProbe, PROBE_SCRIPT, PROJECT_LABEL, PROJECT_NAME } from "../components/host/probe";
 import { readyGateScript } from "../components/readyGate";
 import { createAndStart, docker, inspect, remove, start, stop } from "./lib/dockerApi";
-import { pngDataUrl, solidPng } from "./lib/png";
 import { loadStack } from "./lib/stacks";
+import { formatReport, hostAccess, validate } from "./validate";
 
 const HOST = "local";
 const STATE = join(process.env.MYIA_CACHE ?? join(homedir(), ".cache", "myia-vllm"), "demo");
@@ -103,22 +103,6 @@ async function takeGpus(stack: string, p: ValidatedProfile): Promise<string[]> {
   return stopped;
 }
 
-async function validate(p: ValidatedProfile, apiKey: string): Promise<string> {
-  const headers = { "content-type": "application/json", authorization: `Bearer ${apiKey}` };
-  const base = `http://127.0.0.1:${p.server.port}`;
-  const models = (await (await fetch(`${base}/v1/models`, { headers })).json()) as { data: { id: string }[] };
-  if (!models.data.some((m) => m.id === (p.model.servedName ?? p.model.id))) throw new Error(`/v1/models does not list ${p.model.id}`);
-  const content: unknown[] = [{ type: "text", text: "What colour is this square?" }];
-  if (p.vision) content.push({ type: "image_url", image_url: { url: pngDataUrl(solidPng(64, 64, [220, 20, 20])) } });
-  const started = Date.now();
-  const r = await fetch(`${base}/v1/chat/completions`, { method: "POST", headers, body: JSON.stringify({ model: p.model.id, messages: [{ role: "user", content: p.vision ? content : "Say hello" }], max_tokens: 16 }) });
-  const body = (await r.json()) as { choices?: { message: { content: string } }[] };
-  if (r.status !== 200) throw new Error(`chat answered ${r.status}: ${JSON.stringify(body)}`);
-  const unauth = await fetch(`${base}/v1/models`);
-  if (unauth.status !== 401) throw new Error(`/v1/models without the key answered ${unauth.status}, not 401`);
-  return `${Date.now() - started} ms: "${body.choices?.[0].message.content}"; 401 without the key`;
-}
-
 async function switchTo(stack: string, s: { apiKey: string; hfToken: string }): Promise<void> {
   const p = profile(stack);
   step(`== ${stack}: ${p.model.id} on vLLM ${p.vllmVersion}, port ${p.server.port}`);
@@ -133,7 +117,13 @@ async function switchTo(stack: string, s: { apiKey: string; hfToken: string }): 
   gate(p);
   const tReady = Date.now();
   step(`${p.server.containerName}: ${how}; healthy after ${secs(tReady - tStop)}${stopped.length ? ` (no model answered for ${secs(tReady - tStop)}; stand-in load time ${LOAD_SECONDS}s)` : ""}`);
-  step(`validate: ${await validate(p, s.apiKey)}`);
+  const report = await validate({ stack, profile: p, baseUrl: `http://127.0.0.1:${p.server.port}`, apiKey: s.apiKey, containerName: p.server.containerName }, hostAccess(p), {
+    requests: 20,
+    concurrency: 4,
+    log: () => undefined,
+  });
+  console.log(formatReport(report).replace(/^/gm, "           "));
+  if (!report.ok) throw new Error(`validation of ${stack} failed`);
 }
 
 async function finalState(): Promise<void> {
