@@ -32,6 +32,12 @@ const CASES: Record<string, RegExp[]> = {
   "flag-not-in-version": [/^vllm\.extraArgs: --attention-backend is not a flag of vLLM 0\.11\.0 \(vLLM 0\.20\.0, 0\.21\.0 has it\); pin one of those releases in image\.tag, or drop it$/m],
   "unknown-tool-parser": [/^vllm\.toolCallParser: --tool-call-parser "hermes3" is not one vLLM 0\.11\.0 knows \(.*hermes.*\); it would fail at start-up$/m],
   "bad-json": [/^vllm\.extraArgs: --limit-mm-per-prompt "image=3,video=0" is not valid JSON .* vLLM 0\.11\.0 parses it with json\.loads$/m],
+  // The README's example: three habits of the old compose files, all reported in one run.
+  "old-compose-habits": [
+    /^vllm\.gpuMemUtilization: unknown key; did you mean gpuMemoryUtilization\?/m,
+    /^vllm\.extraArgs: --swap-space was removed in vLLM 0\.18\.0 \(vllm-project\/vllm PR #36216\); the pinned vLLM 0\.21\.0 rejects it: drop it$/m,
+    /^vllm\.maxModelLen: one 131072-token sequence needs 8\.00 GiB .* the largest max-model-len that fits is 20480/m,
+  ],
   "abbreviated-flag": [/^vllm\.extraArgs: --max-num-batched is not a full flag name in vLLM 0\.11\.0 \(it abbreviates --max-num-batched-tokens\); write the full name$/m],
 };
 

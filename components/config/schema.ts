@@ -223,6 +223,18 @@ function formatIssue(issue: z.core.$ZodIssue): string[] {
   return [`${path}: ${issue.message}`];
 }
 
+/** A deep copy of `raw` without the keys zod reported as unrecognized. */
+function withoutKeys(raw: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]): Record<string, unknown> {
+  const copy = structuredClone(raw);
+  for (const issue of issues) {
+    if (issue.code !== "unrecognized_keys") continue;
+    let node = copy as Record<string, unknown>;
+    for (const k of issue.path) node = node[String(k)] as Record<string, unknown>;
+    for (const k of issue.keys) delete node[k];
+  }
+  return copy;
+}
+
 function footprintOf(cfg: ProfileConfig, errors: string[]): { footprint: ModelFootprint; maxPos: number; overheadMiB: number; vision: boolean } | undefined {
   const known = KNOWN_MODELS[cfg.model.id];
   const f = cfg.model.footprint;
@@ -291,7 +303,13 @@ export function validateProfile(raw: Record<string, unknown>, secrets: Record<Se
     if (secrets[key] === "plaintext") errors.push(`${key}: is stored in plaintext; run \`pulumi config set --secret ${key} <value> --stack ${stack}\` to encrypt it`);
   }
   const nonSecret = Object.fromEntries(Object.entries(raw).filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k)));
-  const parsed = ProfileSchema.safeParse(nonSecret, { reportInput: true });
+  let parsed = ProfileSchema.safeParse(nonSecret, { reportInput: true });
+  if (!parsed.success && parsed.error.issues.every((i) => i.code === "unrecognized_keys")) {
+    // Only misspelt keys: report them, and check the rest without them, so
+    // one run lists every problem rather than one layer at a time.
+    errors.push(...parsed.error.issues.flatMap(formatIssue));
+    parsed = ProfileSchema.safeParse(withoutKeys(nonSecret, parsed.error.issues), { reportInput: true });
+  }
   if (!parsed.success) {
     return { ok: false, errors: [...errors, ...parsed.error.issues.flatMap(formatIssue)], warnings };
   }
@@ -330,7 +348,7 @@ export function validateProfile(raw: Record<string, unknown>, secrets: Record<Se
   if (model && cfg.vllm.maxModelLen > model.maxPos && !ropeOverride) {
     errors.push(`vllm.maxModelLen: ${cfg.vllm.maxModelLen} is above ${cfg.model.id}'s trained context of ${model.maxPos} tokens; lower it, or add rope scaling (YaRN) through vllm.extraArgs`);
   }
-  if (!model || errors.length > 0) return { ok: false, errors, warnings };
+  if (!model || !(cfg.vllm.kvCacheDtype in KV_CACHE_DTYPE_BYTES)) return { ok: false, errors, warnings };
 
   const memory = planMemory({
     model: model.footprint,
