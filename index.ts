@@ -19,9 +19,9 @@ export = async () => {
     stack,
   });
   // The host's checks (nvidia-smi, runtime, memory) pass before any container is declared.
-  const lease = await host.checked;
+  const grant = await host.checked;
 
-  const service = new VllmService(profile.profile, { profile, stack, host, lease, apiKey, hfToken });
+  const service = new VllmService(profile.profile, { profile, stack, host, grant, apiKey, hfToken });
 
   return {
     endpoint: service.endpoint,

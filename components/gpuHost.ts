@@ -1,8 +1,16 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkHost, gpuLease } from "./host/checks";
+import { checkHost, gpuHolders, gpuLease } from "./host/checks";
 import { HostProbe, parseProbe, PROBE_SCRIPT } from "./host/probe";
+
+/** What the host grants a stack that passed its checks. */
+export interface HostGrant {
+  /** The lease label value, "<host>:gpus=0,1". */
+  lease: string;
+  /** Running containers of other stacks on these GPUs: the takeover stops them. */
+  holders: string[];
+}
 
 export interface GpuHostArgs {
   /** Docker endpoint: unix:///var/run/docker.sock, or ssh://user@host for a remote GPU box. */
@@ -28,12 +36,11 @@ export class GpuHost extends pulumi.ComponentResource {
   /** The host's GPUs, processes, Docker runtimes and this project's containers. */
   public readonly probe: pulumi.Output<HostProbe>;
   /**
-   * Resolves to the GPU lease ("<host>:gpus=0,1") once every check passed;
-   * rejects with a RunError listing what failed. The program awaits it before
-   * it declares any container, so a host that fails its checks fails the
-   * preview with that list and nothing else.
+   * Resolves once every check passed; rejects with a RunError listing what
+   * failed. The program awaits it before it declares any container, so a host
+   * that fails its checks fails the preview with that list and nothing else.
    */
-  public readonly checked: Promise<string>;
+  public readonly checked: Promise<HostGrant>;
 
   constructor(name: string, args: GpuHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("myia:host:GpuHost", name, {}, opts);
@@ -62,7 +69,7 @@ export class GpuHost extends pulumi.ComponentResource {
       if (errors.length > 0) {
         throw new pulumi.RunError([`host ${name}: ${errors.length} check(s) failed:`, ...errors.map((e) => `  ${e}`)].join("\n"));
       }
-      return gpuLease(name, args.gpus);
+      return { lease: gpuLease(name, args.gpus), holders: gpuHolders(probe, args.stack, args.gpus) };
     });
     this.registerOutputs({ probe: this.probe });
   }

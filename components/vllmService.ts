@@ -2,9 +2,10 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ValidatedProfile } from "./config/schema";
-import type { GpuHost } from "./gpuHost";
+import type { GpuHost, HostGrant } from "./gpuHost";
 import { healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
 import { readyGateScript } from "./readyGate";
+import { takeoverScript } from "./takeover";
 
 export interface VllmServiceArgs {
   /** The validated profile: model, flags, ports, mounts, healthcheck. */
@@ -13,8 +14,8 @@ export interface VllmServiceArgs {
   stack: string;
   /** The host whose Docker runs the container. */
   host: GpuHost;
-  /** The GPU lease the host granted after its checks (GpuHost.checked). */
-  lease: string;
+  /** What the host granted after its checks (GpuHost.checked): the lease and the GPUs' holders. */
+  grant: HostGrant;
   /** vLLM's API key, passed only as VLLM_API_KEY. */
   apiKey: pulumi.Input<string>;
   /** The Hugging Face token, passed only as HF_TOKEN. */
@@ -28,6 +29,7 @@ export interface VllmServiceArgs {
  */
 export class VllmService extends pulumi.ComponentResource {
   public readonly image: docker.RemoteImage;
+  public readonly takeover: command.local.Command;
   public readonly container: docker.Container;
   public readonly ready: command.local.Command;
   /** OpenAI-compatible base URL. */
@@ -44,7 +46,19 @@ export class VllmService extends pulumi.ComponentResource {
     this.image = new docker.RemoteImage(`${name}-image`, { name: imageRef(p), keepLocally: true }, { parent: this, provider });
 
     const envs = pulumi.secret(pulumi.all([args.apiKey, args.hfToken]).apply(([apiKey, hfToken]) => [...secretEnv(apiKey, hfToken), ...plainEnv(p)]));
-    const containerLabels = Object.entries(labels(p, args.stack, args.lease)).map(([label, value]) => ({ label, value }));
+    const containerLabels = Object.entries(labels(p, args.stack, args.grant.lease)).map(([label, value]) => ({ label, value }));
+    const dockerEnv = { DOCKER_HOST: p.host.docker };
+    // Which other stack holds the GPUs at this up. The takeover and the gate
+    // run again whenever that changes, e.g. on a rollback to a kept container.
+    const holders = args.grant.holders.join(",") || "none";
+
+    // After the image is in place and before the container starts: stop (and
+    // keep) the other stack's container on these GPUs.
+    this.takeover = new command.local.Command(
+      `${name}-takeover`,
+      { create: takeoverScript({ stack: args.stack, gpus: p.host.gpus }), environment: dockerEnv, triggers: [holders] },
+      { parent: this, dependsOn: [this.image] },
+    );
     this.container = new docker.Container(
       `${name}-container`,
       {
@@ -67,6 +81,7 @@ export class VllmService extends pulumi.ComponentResource {
       {
         parent: this,
         provider,
+        dependsOn: [this.takeover],
         // A fixed name, port and GPU set cannot be held by two containers at
         // once: the old one must go before the new one is created.
         deleteBeforeReplace: true,
@@ -81,9 +96,9 @@ export class VllmService extends pulumi.ComponentResource {
       `${name}-ready`,
       {
         create: readyGateScript({ containerName: p.server.containerName, port, timeoutSeconds: p.container.readyTimeoutSeconds }),
-        environment: { DOCKER_HOST: p.host.docker },
-        // A new container (new id) must pass the gate again.
-        triggers: [this.container.id],
+        environment: dockerEnv,
+        // A new container (new id), or one started again after a takeover, must pass the gate again.
+        triggers: [this.container.id, holders],
       },
       { parent: this, dependsOn: [this.container] },
     );

@@ -80,10 +80,20 @@ for (const [stack, port, container, version] of [
     });
 
     it("gates up on health, again for every new container", () => {
-      const gate = byType("command:local:Command")[0];
+      const gate = byType("command:local:Command").find((r) => r.name === `${stack}-ready`);
       assert.match(gate.inputs.create, new RegExp(`docker inspect .*${container}`));
       assert.match(gate.inputs.create, /docker logs --tail 40/);
-      assert.deepEqual(gate.inputs.triggers, [`${stack}-container-id`]);
+      assert.deepEqual(gate.inputs.triggers, [`${stack}-container-id`, "none"]);
+    });
+
+    it("takes the GPUs over after the image and before the container", () => {
+      const takeover = byType("command:local:Command").find((r) => r.name === `${stack}-takeover`);
+      assert.match(takeover.inputs.create, /docker stop -t 30/);
+      assert.match(takeover.inputs.create, new RegExp(`"\\$stack" = "${stack}" \\] && continue`));
+      assert.match(takeover.inputs.create, /want=",0,1,"/);
+      assert.deepEqual(takeover.inputs.triggers, ["none"]);
+      assert.deepEqual(takeover.opts.dependsOn, [`${stack}-image`]);
+      assert.deepEqual(c().opts.dependsOn, [`${stack}-takeover`]);
     });
 
     it("keeps secrets secret: env only, never argv; the API key output is secret", () => {
@@ -113,6 +123,21 @@ for (const [stack, port, container, version] of [
     });
   });
 }
+
+describe("another stack on the GPUs (mocks)", () => {
+  it("re-runs the takeover and the gate while medium-vl holds the GPUs", () => {
+    const run = runInChild("medium", "held-by-vl");
+    assert.equal(run.error, undefined);
+    const cmds = run.resources.filter((r) => r.type === "command:local:Command");
+    assert.deepEqual(cmds.find((r) => r.name === "medium-takeover").inputs.triggers, ["myia_vllm-medium-vl-qwen3"]);
+    assert.deepEqual(cmds.find((r) => r.name === "medium-ready").inputs.triggers, ["medium-container-id", "myia_vllm-medium-vl-qwen3"]);
+  });
+
+  it("fails the preview when a container of another project holds the GPUs", () => {
+    const run = runInChild("medium", "foreign");
+    assert.match(run.error ?? "", /host\.gpus: container comfyui is not of this project and holds GPU 1 \(NVIDIA_VISIBLE_DEVICES=1\); this program never stops it: stop it yourself \(docker stop comfyui\)/);
+  });
+});
 
 describe("host checks at preview (mocks)", () => {
   it("fails the preview when a GPU index is not on the host", () => {

@@ -20,8 +20,9 @@ import type { ValidatedProfile } from "../components/config/schema";
 import { configHash } from "../components/containerSpec";
 import { checkHost, gpuLease } from "../components/host/checks";
 import { parseProbe, PROBE_SCRIPT, PROJECT_LABEL, PROJECT_NAME } from "../components/host/probe";
+import { takeoverScript } from "../components/takeover";
 import { readyGateScript } from "../components/readyGate";
-import { createAndStart, docker, inspect, remove, start, stop } from "./lib/dockerApi";
+import { createAndStart, docker, inspect, remove, start } from "./lib/dockerApi";
 import { loadStack } from "./lib/stacks";
 import { formatReport, hostAccess, validate } from "./validate";
 
@@ -87,20 +88,11 @@ async function deploy(stack: string, p: ValidatedProfile, s: { apiKey: string; h
   return existing ? "replaced (settings changed)" : "created";
 }
 
-/** Stops (and keeps) the containers of other stacks that hold our GPUs. */
-async function takeGpus(stack: string, p: ValidatedProfile): Promise<string[]> {
-  const filter = encodeURIComponent(JSON.stringify({ label: [`${PROJECT_LABEL}=${PROJECT_NAME}`], status: ["running"] }));
-  const { body } = await docker<{ Names: string[]; Labels: Record<string, string> }[]>("GET", `/containers/json?filters=${filter}`);
-  const stopped: string[] = [];
-  for (const c of body) {
-    if (c.Labels["org.myia.stack"] === stack) continue;
-    const held = (c.Labels["org.myia.gpu-lease"] ?? "").split("=")[1]?.split(",").map(Number) ?? [];
-    if (held.some((g) => p.host.gpus.includes(g))) {
-      await stop(c.Names[0].replace(/^\//, ""));
-      stopped.push(`${c.Names[0].replace(/^\//, "")} (${c.Labels["org.myia.stack"]})`);
-    }
-  }
-  return stopped;
+/** The takeover step `pulumi up` runs: stops (and keeps) other stacks' containers on our GPUs. */
+function takeGpus(stack: string, p: ValidatedProfile): string[] {
+  const r = spawnSync("/bin/sh", ["-c", takeoverScript({ stack, gpus: p.host.gpus, stopTimeoutSeconds: 5 })], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`taking the GPUs over failed:\n${r.stderr}`);
+  return r.stdout.trim().split("\n").filter(Boolean);
 }
 
 async function switchTo(stack: string, s: { apiKey: string; hfToken: string }): Promise<void> {
@@ -111,8 +103,8 @@ async function switchTo(stack: string, s: { apiKey: string; hfToken: string }): 
   if (image.status !== 200) throw new Error(`image ${p.image.repository}:${p.image.tag} is not on the host`);
   step(`image ${p.image.repository}:${p.image.tag} in place (stand-in)`);
   const tStop = Date.now();
-  const stopped = await takeGpus(stack, p);
-  if (stopped.length > 0) step(`stopped and kept: ${stopped.join(", ")}`);
+  const stopped = takeGpus(stack, p);
+  for (const line of stopped) step(line);
   const how = await deploy(stack, p, s);
   gate(p);
   const tReady = Date.now();

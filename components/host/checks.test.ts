@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { probeText } from "../../test/helpers/probeText";
-import { checkHost, gpuLease } from "./checks";
+import { checkHost, gpuHolders, gpuLease } from "./checks";
 import { parseProbe } from "./probe";
 
 const fixture = (f: string) => readFileSync(join(__dirname, "../../test/fixtures/nvidia-smi", f), "utf8");
@@ -32,7 +32,7 @@ describe("checkHost", () => {
     const probe = parseProbe(probeText({ gpus: h200, apps: fixture("h200x2-busy-compute-apps.csv"), containers: "container|/myia_vllm-medium-vl-qwen3|running|medium-vl|h:gpus=0,1\npid 573\n" }));
     const { errors, notes } = checkHost(probe, req);
     assert.deepEqual(errors, []);
-    assert.deepEqual(notes, ["GPU 0, 1: held by container myia_vllm-medium-vl-qwen3 of stack medium-vl (running)"]);
+    assert.deepEqual(notes, ["GPU 0, 1: held by container myia_vllm-medium-vl-qwen3 of stack medium-vl (running); up stops it and keeps it for rollback"]);
   });
 
   it("fails without the nvidia runtime, saying how to register it", () => {
@@ -50,6 +50,35 @@ describe("checkHost", () => {
   it("fails when nvidia-smi does not run", () => {
     const { errors } = checkHost(parseProbe(probeText({ gpus: "", fail: { gpus: "sh: 1: nvidia-smi: not found", apps: "sh: 1: nvidia-smi: not found" } })), req);
     assert.match(errors[0], /^host: nvidia-smi failed on the host \(gpus\): sh: 1: nvidia-smi: not found; install the NVIDIA driver/);
+  });
+});
+
+describe("containers of anything else on our GPUs", () => {
+  it("refuses at preview a foreign container given one of our GPUs, naming it", () => {
+    const { errors } = checkHost(parseProbe(probeText({ gpus: h200, containers: "foreign|/comfyui|nvidia|0|1\n" })), req);
+    assert.deepEqual(errors, ["host.gpus: container comfyui is not of this project and holds GPU 1 (NVIDIA_VISIBLE_DEVICES=1); this program never stops it: stop it yourself (docker stop comfyui) or pick other GPUs"]);
+  });
+
+  it("counts a foreign container given all GPUs against every GPU", () => {
+    const { errors } = checkHost(parseProbe(probeText({ gpus: h200, containers: "foreign|/trainer||1|all\n" })), req);
+    assert.match(errors[0], /container trainer .* holds GPU 0, 1 \(NVIDIA_VISIBLE_DEVICES=all\)/);
+  });
+
+  it("lets a foreign container on other GPUs be", () => {
+    const { errors } = checkHost(parseProbe(probeText({ gpus: h200, containers: "foreign|/other|nvidia|0|3\n" })), req);
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe("gpuHolders", () => {
+  it("lists the running containers of other stacks that share a GPU", () => {
+    const probe = parseProbe(
+      probeText({
+        gpus: h200,
+        containers: ["container|/vl|running|medium-vl|h:gpus=0,1", "container|/mine|running|medium|h:gpus=0,1", "container|/kept|exited|small|h:gpus=0", "container|/elsewhere|running|tiny|h:gpus=3"].join("\n"),
+      }),
+    );
+    assert.deepEqual(gpuHolders(probe, "medium", [0, 1]), ["vl"]);
   });
 });
 

@@ -58,13 +58,33 @@ export function checkHost(probe: HostProbe, req: HostRequirements): HostCheck {
       errors.push(`host.gpus: GPU ${index} has ${freeMiB} MiB free of ${gpu.memoryTotalMiB} MiB once processes not of this project are counted, but vLLM needs ${req.gpuMemoryUtilization} × ${gpu.memoryTotalMiB} = ${needMiB} MiB free to start; stop those processes (see the note above) or lower vllm.gpuMemoryUtilization to at most ${maxUtil}`);
     }
   }
+  for (const f of probe.foreign) {
+    const held = f.devices === "all" ? req.gpus : f.devices.split(",").map(Number);
+    const shared = req.gpus.filter((g) => held.includes(g));
+    if (shared.length > 0) {
+      errors.push(`host.gpus: container ${f.name} is not of this project and holds GPU ${shared.join(", ")} (NVIDIA_VISIBLE_DEVICES=${f.devices}); this program never stops it: stop it yourself (docker stop ${f.name}) or pick other GPUs`);
+    }
+  }
   for (const c of probe.containers) {
     if (c.stack === req.stack || c.status !== "running") continue;
     const held = c.gpuLease.split("=")[1]?.split(",").map(Number) ?? [];
     const shared = req.gpus.filter((g) => held.includes(g));
-    if (shared.length > 0) notes.push(`GPU ${shared.join(", ")}: held by container ${c.name} of stack ${c.stack || "?"} (running)`);
+    if (shared.length > 0) notes.push(`GPU ${shared.join(", ")}: held by container ${c.name} of stack ${c.stack || "?"} (running); up stops it and keeps it for rollback`);
   }
   return { errors, notes };
+}
+
+/**
+ * The running containers of other stacks that share a GPU with this one: the
+ * ones the takeover step will stop. Its text is the step's trigger, so the
+ * step runs again on every up that finds a holder.
+ */
+export function gpuHolders(probe: HostProbe, stack: string, gpus: readonly number[]): string[] {
+  return probe.containers
+    .filter((c) => c.stack !== stack && c.status === "running")
+    .filter((c) => (c.gpuLease.split("=")[1]?.split(",").map(Number) ?? []).some((g) => gpus.includes(g)))
+    .map((c) => c.name)
+    .sort();
 }
 
 /** The lease label value this stack puts on its container: "<host>:gpus=0,1". */

@@ -20,6 +20,15 @@ export const PROBE_SCRIPT = [
   `for id in $(docker ps -aq --filter label=${PROJECT_LABEL}=${PROJECT_NAME} 2>/dev/null); do`,
   `  docker inspect -f 'container|{{.Name}}|{{.State.Status}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.gpu-lease"}}' "$id"`,
   `  docker top "$id" -eo pid 2>/dev/null | tail -n +2 | sed 's/^ */pid /'`,
+  `done`,
+  // Running containers of anything else that were given GPUs. Only the
+  // NVIDIA_VISIBLE_DEVICES line of their environment leaves the host.
+  `for id in $(docker ps -q 2>/dev/null); do`,
+  `  info=$(docker inspect -f '{{index .Config.Labels "${PROJECT_LABEL}"}}|{{.Name}}|{{.HostConfig.Runtime}}|{{len .HostConfig.DeviceRequests}}' "$id") || continue`,
+  `  case "$info" in ${PROJECT_NAME}\|*) continue ;; esac`,
+  `  case "$info" in *\|nvidia\|*|*\|[1-9]*) ;; *) continue ;; esac`,
+  `  devices=$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$id" | sed -n 's/^NVIDIA_VISIBLE_DEVICES=//p')`,
+  `  echo "foreign|\${info#*|}|\${devices:-all}"`,
   `done; echo "${MARK} status 0"`,
 ].join("\n");
 
@@ -33,11 +42,19 @@ export interface OwnedContainer {
   pids: number[];
 }
 
+/** A running container of anything else that was given GPUs. */
+export interface ForeignGpuContainer {
+  name: string;
+  /** GPU indices from its NVIDIA_VISIBLE_DEVICES, or "all". */
+  devices: string;
+}
+
 export interface HostProbe {
   gpus: GpuInfo[];
   apps: ComputeApp[];
   runtimes: string[];
   containers: OwnedContainer[];
+  foreign: ForeignGpuContainer[];
   /** Sections whose command failed, with what it printed. */
   failures: { section: string; output: string }[];
 }
@@ -55,7 +72,7 @@ export function parseProbe(text: string): HostProbe {
       current.body.push(line);
     }
   }
-  const probe: HostProbe = { gpus: [], apps: [], runtimes: [], containers: [], failures: [] };
+  const probe: HostProbe = { gpus: [], apps: [], runtimes: [], containers: [], foreign: [], failures: [] };
   const take = (name: string, parse: (body: string) => void) => {
     const s = sections.get(name);
     if (!s) {
@@ -79,6 +96,9 @@ export function parseProbe(text: string): HostProbe {
       if (t.startsWith("container|")) {
         const [, name = "", status = "", stack = "", gpuLease = ""] = t.split("|");
         probe.containers.push({ name: name.replace(/^\//, ""), status, stack, gpuLease, pids: [] });
+      } else if (t.startsWith("foreign|")) {
+        const [, name = "", , , devices = "all"] = t.split("|");
+        probe.foreign.push({ name: name.replace(/^\//, ""), devices });
       } else if (t.startsWith("pid ") && probe.containers.length > 0) {
         probe.containers[probe.containers.length - 1].pids.push(Number(t.slice(4)));
       }

@@ -11,6 +11,8 @@ const probes: Record<string, string> = {
   idle: probeText({ gpus }),
   "one-gpu": probeText({ gpus: gpus.split("\n")[0] }),
   busy: probeText({ gpus, apps: `4711, ${gpus.split("\n")[1].split(",")[1].trim()}, 6000` }),
+  "held-by-vl": probeText({ gpus, containers: "container|/myia_vllm-medium-vl-qwen3|running|medium-vl|local:gpus=0,1\npid 9001\n" }),
+  foreign: probeText({ gpus, containers: "foreign|/comfyui||1|1\n" }),
 };
 
 // The mock monitor hands inputs over as the engine would: secrets wrapped.
@@ -32,7 +34,7 @@ let result: MockRun | undefined;
 async function finish(): Promise<void> {
   if (done) return;
   done = true;
-  const resources = (result?.resources ?? []).map((r) => ({ type: r.type, name: r.name, inputs: unwrap(r.inputs), hasParent: r.parent !== undefined, created: Object.keys(r.inputs).length > 0, opts: { deleteBeforeReplace: r.opts.deleteBeforeReplace, replaceOnChanges: r.opts.replaceOnChanges } }));
+  const resources = (result?.resources ?? []).map((r) => ({ type: r.type, name: r.name, inputs: unwrap(r.inputs), hasParent: r.parent !== undefined, created: Object.keys(r.inputs).length > 0, opts: { deleteBeforeReplace: r.opts.deleteBeforeReplace, replaceOnChanges: r.opts.replaceOnChanges, dependsOn: ([] as pulumi.Resource[]).concat((r.opts.dependsOn as pulumi.Resource[] | undefined) ?? []).map((d) => (d as unknown as { __name?: string }).__name) } }));
   const container = result?.resources.find((r) => r.type === "docker:index/container:Container");
   const envs = container?.props.envs as pulumi.Output<unknown> | undefined;
   const secretProps = { envs: envs ? await pulumi.isSecret(envs) : false };

@@ -24,7 +24,7 @@ describe("npm run demo", () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /STAND-IN GPU host/);
     assert.match(r.stdout, /myia_vllm-medium-qwen3: created; healthy/);
-    assert.match(r.stdout, /stopped and kept: myia_vllm-medium-qwen3 \(medium\)/);
+    assert.match(r.stdout, /stopped myia_vllm-medium-qwen3 \(stack medium, GPUs 0,1\); kept: `pulumi up --stack medium` starts it again/);
     assert.match(r.stdout, /validate medium-vl: PASSED/);
     assert.match(r.stdout, /myia_vllm-medium-qwen3: restarted the kept container; healthy after [\d.]+s \(no model answered for [\d.]+s/);
     assert.equal((r.stdout.match(/validate medium: PASSED/g) ?? []).length, 2);

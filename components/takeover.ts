@@ -1,0 +1,55 @@
+/**
+ * Taking the GPUs over: the rule for one host whose GPUs hold one model at a
+ * time. Pure: it builds the shell script `pulumi up` runs before it starts a
+ * stack's container, and the trigger that makes it run again.
+ *
+ * The rule: every running container of this project whose GPU lease shares a
+ * GPU with the deploying stack is stopped, never deleted, so rolling back is
+ * starting it again. A container of anything else that holds a GPU is never
+ * touched: the script refuses, names it, and says what to do (the host probe
+ * already fails the preview on it).
+ */
+import { PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
+
+export interface TakeoverArgs {
+  /** The deploying stack: its own container is left alone. */
+  stack: string;
+  gpus: readonly number[];
+  /** Seconds `docker stop` gives a model server to exit. */
+  stopTimeoutSeconds?: number;
+}
+
+export function takeoverScript(a: TakeoverArgs): string {
+  const want = [...a.gpus].sort((x, y) => x - y).join(",");
+  return `set -u
+want=",${want},"
+shares() { # $1: a GPU list such as "0,1" or "all"
+  [ "$1" = all ] && return 0
+  for g in $(echo "$1" | tr ',' ' '); do case "$want" in *",$g,"*) return 0 ;; esac; done
+  return 1
+}
+refused=0
+for id in $(docker ps -q); do
+  info=$(docker inspect -f '{{.Name}}|{{index .Config.Labels "${PROJECT_LABEL}"}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.gpu-lease"}}|{{.HostConfig.Runtime}}|{{len .HostConfig.DeviceRequests}}' "$id") || continue
+  name=\${info%%|*}; name=\${name#/}; rest=\${info#*|}
+  project=\${rest%%|*}; rest=\${rest#*|}
+  stack=\${rest%%|*}; rest=\${rest#*|}
+  lease=\${rest%%|*}; rest=\${rest#*|}
+  runtime=\${rest%%|*}; requests=\${rest#*|}
+  if [ "$project" = "${PROJECT_NAME}" ]; then
+    [ "$stack" = ${JSON.stringify(a.stack)} ] && continue
+    if shares "\${lease#*=}"; then
+      docker stop -t ${a.stopTimeoutSeconds ?? 30} "$id" >/dev/null && echo "stopped $name (stack $stack, GPUs \${lease#*=}); kept: \\\`pulumi up --stack $stack\\\` starts it again"
+    fi
+  elif [ "$runtime" = nvidia ] || [ "$requests" != 0 ]; then
+    # Not ours: only what it was given says which GPUs it holds.
+    devices=$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$id" | sed -n 's/^NVIDIA_VISIBLE_DEVICES=//p')
+    if [ "$requests" != 0 ] || shares "\${devices:-all}"; then
+      echo "refusing to stop $name: it is not a container of this project and holds GPU(s) \${devices:-all}; stop it yourself (docker stop $name) or free GPUs $want, then run up again" >&2
+      refused=1
+    fi
+  fi
+done
+exit $refused
+`;
+}

@@ -1,0 +1,58 @@
+/**
+ * The takeover step, for real on dockerd: another stack's container on our
+ * GPUs is stopped and kept; our own and other GPUs' containers are left
+ * alone; a container of anything else on our GPUs is refused, by name.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { after, describe, it } from "node:test";
+import { takeoverScript } from "../../components/takeover";
+import { docker, inspect, remove } from "../../tools/lib/dockerApi";
+
+const tag = `${process.pid}`;
+const names = { vl: `tk-vl-${tag}`, mine: `tk-mine-${tag}`, far: `tk-far-${tag}`, foreign: `tk-foreign-${tag}` };
+
+async function run(name: string, labels: Record<string, string>, env: string[] = []) {
+  const create = await docker<{ Id: string }>("POST", `/containers/create?name=${name}`, {
+    Image: "vllm/vllm-openai:v0.11.0",
+    Cmd: ["Qwen/Qwen3-32B-AWQ", "--port", "8000"],
+    Env: ["STANDIN_LOAD_SECONDS=30", ...env],
+    Labels: labels,
+    HostConfig: { Runtime: "nvidia" },
+  });
+  assert.equal(create.status, 201, JSON.stringify(create.body));
+  await docker("POST", `/containers/${name}/start`);
+}
+
+const ours = (stack: string, gpus: string) => ({ "org.myia.project": "myia-vllm", "org.myia.stack": stack, "org.myia.gpu-lease": `local:gpus=${gpus}` });
+const takeover = () => spawnSync("/bin/sh", ["-c", takeoverScript({ stack: "medium", gpus: [0, 1], stopTimeoutSeconds: 2 })], { encoding: "utf8" });
+
+describe("takeover", () => {
+  after(async () => {
+    for (const n of Object.values(names)) await remove(n);
+  });
+
+  it("stops and keeps the other stack's container, refuses a foreign one, leaves the rest", async () => {
+    for (const n of Object.values(names)) await remove(n);
+    await run(names.vl, ours("medium-vl", "0,1"));
+    await run(names.mine, ours("medium", "0,1"));
+    await run(names.far, ours("small", "2"));
+    await run(names.foreign, {}, ["NVIDIA_VISIBLE_DEVICES=1"]);
+
+    const r = takeover();
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`stopped ${names.vl} \\(stack medium-vl, GPUs 0,1\\); kept: \`pulumi up --stack medium-vl\` starts it again`));
+    assert.match(r.stderr, new RegExp(`refusing to stop ${names.foreign}: it is not a container of this project and holds GPU\\(s\\) 1; stop it yourself \\(docker stop ${names.foreign}\\)`));
+    const state = async (n: string) => (await inspect(n))?.State.Status;
+    assert.equal(await state(names.vl), "exited"); // stopped, kept
+    assert.equal(await state(names.mine), "running");
+    assert.equal(await state(names.far), "running");
+    assert.equal(await state(names.foreign), "running");
+
+    // Once the operator has dealt with the foreign container, the step passes.
+    await remove(names.foreign);
+    const again = takeover();
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(again.stdout, "");
+  });
+});
