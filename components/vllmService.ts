@@ -6,6 +6,7 @@ import type { GpuHost, HostGrant } from "./gpuHost";
 import { healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
 import { readyGateScript } from "./readyGate";
 import { takeoverScript } from "./takeover";
+import { prefetchWeightsScript } from "./weights";
 
 export interface VllmServiceArgs {
   /** The validated profile: model, flags, ports, mounts, healthcheck. */
@@ -29,6 +30,7 @@ export interface VllmServiceArgs {
  */
 export class VllmService extends pulumi.ComponentResource {
   public readonly image: docker.RemoteImage;
+  public readonly weights: command.local.Command;
   public readonly takeover: command.local.Command;
   public readonly container: docker.Container;
   public readonly ready: command.local.Command;
@@ -52,12 +54,24 @@ export class VllmService extends pulumi.ComponentResource {
     // run again whenever that changes, e.g. on a rollback to a kept container.
     const holders = args.grant.holders.join(",") || "none";
 
-    // After the image is in place and before the container starts: stop (and
-    // keep) the other stack's container on these GPUs.
+    // The weights, into the shared HF cache while the other model still
+    // serves; again only when the model or the image changes.
+    this.weights = new command.local.Command(
+      `${name}-weights`,
+      {
+        create: prefetchWeightsScript({ image: imageRef(p), model: p.model.id, hfCachePath: p.host.hfCachePath }),
+        environment: pulumi.secret(pulumi.output(args.hfToken).apply((HF_TOKEN) => ({ ...dockerEnv, HF_TOKEN }))),
+        triggers: [p.model.id, imageRef(p)],
+      },
+      { parent: this, dependsOn: [this.image] },
+    );
+
+    // With the image and weights in place, and before the container starts:
+    // stop (and keep) the other stack's container on these GPUs.
     this.takeover = new command.local.Command(
       `${name}-takeover`,
       { create: takeoverScript({ stack: args.stack, gpus: p.host.gpus }), environment: dockerEnv, triggers: [holders] },
-      { parent: this, dependsOn: [this.image] },
+      { parent: this, dependsOn: [this.image, this.weights] },
     );
     this.container = new docker.Container(
       `${name}-container`,

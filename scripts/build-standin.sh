@@ -27,7 +27,7 @@ version=${1#v}
 [[ $version =~ ^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$ ]] || die "not a version: $1"
 
 # Bump when the rootfs layout changes, so old images are rebuilt.
-LAYOUT=3
+LAYOUT=4
 
 flags=${STANDIN_FLAGS_FILE:-$repo/components/vllm/flags/v$version.json}
 if [ ! -f "$flags" ]; then
@@ -72,13 +72,14 @@ mkdir -p "$root/usr/local/bin" "$root/usr/bin" "$root/bin" "$root/tmp" "$root/ro
 install -m 0755 "$work/vllm" "$root/usr/local/bin/vllm"
 ln -s /usr/local/bin/vllm "$root/usr/bin/curl"
 ln -s /usr/local/bin/vllm "$root/bin/sh"
+ln -s /usr/local/bin/vllm "$root/usr/bin/python3"
 install -m 0644 "$flags" "$root/etc/vllm-standin/flags.json"
 chmod 1777 "$root/tmp"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\n' >"$root/etc/group"
 cat >"$root/etc/vllm-standin/README" <<EOF
 myia-vllm stand-in for vllm/vllm-openai:v$version (no GPU, no model).
-/usr/local/bin/vllm: vllm serve; as /usr/bin/curl a minimal curl; as /bin/sh a minimal sh -c.
+/usr/local/bin/vllm: vllm serve; as /usr/bin/curl a minimal curl; as /bin/sh a minimal sh -c; as /usr/bin/python3 only snapshot_download.
 flags.json: the accepted command line (vLLM ${table_version:-?}).
 content hash: $hash
 EOF

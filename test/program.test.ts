@@ -86,13 +86,23 @@ for (const [stack, port, container, version] of [
       assert.deepEqual(gate.inputs.triggers, [`${stack}-container-id`, "none"]);
     });
 
+    it("fetches the weights into the shared cache before the takeover, the token from env only", () => {
+      const w = byType("command:local:Command").find((r) => r.name === `${stack}-weights`);
+      assert.match(w.inputs.create, /docker run --rm --entrypoint python3 -e HF_TOKEN -e HF_HOME=\/root\/\.cache\/huggingface -v '\/srv\/myia-vllm\/hf-cache:\/root\/\.cache\/huggingface'/);
+      assert.match(w.inputs.create, /snapshot_download\(repo_id="Qwen\//);
+      assert.ok(!w.inputs.create.includes("hf_testtoken"));
+      assert.equal(w.inputs.environment.HF_TOKEN, "hf_testtoken0123456789");
+      assert.equal(run.secretProps.weightsEnv, true, "the prefetch's environment must be secret");
+      assert.deepEqual(w.opts.dependsOn, [`${stack}-image`]);
+    });
+
     it("takes the GPUs over after the image and before the container", () => {
       const takeover = byType("command:local:Command").find((r) => r.name === `${stack}-takeover`);
       assert.match(takeover.inputs.create, /docker stop -t 30/);
       assert.match(takeover.inputs.create, new RegExp(`"\\$stack" = "${stack}" \\] && continue`));
       assert.match(takeover.inputs.create, /want=",0,1,"/);
       assert.deepEqual(takeover.inputs.triggers, ["none"]);
-      assert.deepEqual(takeover.opts.dependsOn, [`${stack}-image`]);
+      assert.deepEqual(takeover.opts.dependsOn, [`${stack}-image`, `${stack}-weights`]);
       assert.deepEqual(c().opts.dependsOn, [`${stack}-takeover`]);
     });
 

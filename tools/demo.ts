@@ -17,10 +17,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ValidatedProfile } from "../components/config/schema";
-import { configHash } from "../components/containerSpec";
+import { configHash, imageRef } from "../components/containerSpec";
 import { checkHost, gpuLease } from "../components/host/checks";
 import { parseProbe, PROBE_SCRIPT, PROJECT_LABEL, PROJECT_NAME } from "../components/host/probe";
 import { takeoverScript } from "../components/takeover";
+import { prefetchWeightsScript } from "../components/weights";
 import { readyGateScript } from "../components/readyGate";
 import { createAndStart, docker, inspect, remove, start } from "./lib/dockerApi";
 import { loadStack } from "./lib/stacks";
@@ -88,6 +89,36 @@ async function deploy(stack: string, p: ValidatedProfile, s: { apiKey: string; h
   return existing ? "replaced (settings changed)" : "created";
 }
 
+/**
+ * Probes the ports every 100 ms and measures the longest stretch in which no
+ * model answered /health on any of them.
+ */
+function watchOutage(ports: number[]): { stop(): Promise<number> } {
+  let running = true;
+  let downSince: number | undefined;
+  let longest = 0;
+  const loop = (async () => {
+    while (running) {
+      const t = Date.now();
+      const up = (await Promise.all(ports.map(answers))).some(Boolean);
+      if (!up && downSince === undefined) downSince = t;
+      if (up && downSince !== undefined) {
+        longest = Math.max(longest, t - downSince);
+        downSince = undefined;
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - t))));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      if (downSince !== undefined) longest = Math.max(longest, Date.now() - downSince);
+      return longest;
+    },
+  };
+}
+
 /** The takeover step `pulumi up` runs: stops (and keeps) other stacks' containers on our GPUs. */
 function takeGpus(stack: string, p: ValidatedProfile): string[] {
   const r = spawnSync("/bin/sh", ["-c", takeoverScript({ stack, gpus: p.host.gpus, stopTimeoutSeconds: 5 })], { encoding: "utf8" });
@@ -102,13 +133,22 @@ async function switchTo(stack: string, s: { apiKey: string; hfToken: string }): 
   const image = await docker("GET", `/images/${encodeURIComponent(`${p.image.repository}:${p.image.tag}`)}/json`);
   if (image.status !== 200) throw new Error(`image ${p.image.repository}:${p.image.tag} is not on the host`);
   step(`image ${p.image.repository}:${p.image.tag} in place (stand-in)`);
+  const tFetch = Date.now();
+  const fetched = spawnSync("/bin/sh", ["-c", prefetchWeightsScript({ image: imageRef(p), model: p.model.id, hfCachePath: p.host.hfCachePath })], {
+    encoding: "utf8",
+    env: { ...process.env, HF_TOKEN: s.hfToken, STANDIN_DOWNLOAD_SECONDS: String(DOWNLOAD_SECONDS) },
+  });
+  if (fetched.status !== 0) throw new Error(`fetching the weights failed:\n${fetched.stderr}`);
+  step(`weights in the cache (${/Using cached weights/.test(fetched.stdout) ? "already there" : "downloaded"}) in ${secs(Date.now() - tFetch)}, while the other model still serves`);
   const tStop = Date.now();
+  const outage = watchOutage([5002, 5003]);
   const stopped = takeGpus(stack, p);
   for (const line of stopped) step(line);
   const how = await deploy(stack, p, s);
   gate(p);
   const tReady = Date.now();
-  step(`${p.server.containerName}: ${how}; healthy after ${secs(tReady - tStop)}${stopped.length ? ` (no model answered for ${secs(tReady - tStop)}; stand-in load time ${LOAD_SECONDS}s)` : ""}`);
+  const downMs = await outage.stop();
+  step(`${p.server.containerName}: ${how}; healthy after ${secs(tReady - tStop)}; no model answered for ${secs(downMs)} (probed every 100 ms; stand-in load time ${LOAD_SECONDS}s)`);
   const report = await validate({ stack, profile: p, baseUrl: `http://127.0.0.1:${p.server.port}`, apiKey: s.apiKey, containerName: p.server.containerName }, hostAccess(p), {
     requests: 20,
     concurrency: 4,

@@ -37,7 +37,9 @@ async function finish(): Promise<void> {
   const resources = (result?.resources ?? []).map((r) => ({ type: r.type, name: r.name, inputs: unwrap(r.inputs), hasParent: r.parent !== undefined, created: Object.keys(r.inputs).length > 0, opts: { deleteBeforeReplace: r.opts.deleteBeforeReplace, replaceOnChanges: r.opts.replaceOnChanges, dependsOn: ([] as pulumi.Resource[]).concat((r.opts.dependsOn as pulumi.Resource[] | undefined) ?? []).map((d) => (d as unknown as { __name?: string }).__name) } }));
   const container = result?.resources.find((r) => r.type === "docker:index/container:Container");
   const envs = container?.props.envs as pulumi.Output<unknown> | undefined;
-  const secretProps = { envs: envs ? await pulumi.isSecret(envs) : false };
+  const weights = result?.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith("-weights"));
+  const weightsEnv = weights?.props.environment as pulumi.Output<unknown> | undefined;
+  const secretProps = { envs: envs ? await pulumi.isSecret(envs) : false, weightsEnv: weightsEnv ? await pulumi.isSecret(weightsEnv) : false };
   const invokes = (result?.invokes ?? []).map((i) => ({ token: i.token, command: i.args.command }));
   console.log(JSON.stringify({ resources, invokes, outputs: result?.outputs ?? {}, secretOutputs: result?.secretOutputs ?? [], secretProps, error }));
   process.exit(0);

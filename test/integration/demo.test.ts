@@ -26,7 +26,7 @@ describe("npm run demo", () => {
     assert.match(r.stdout, /myia_vllm-medium-qwen3: created; healthy/);
     assert.match(r.stdout, /stopped myia_vllm-medium-qwen3 \(stack medium, GPUs 0,1\); kept: `pulumi up --stack medium` starts it again/);
     assert.match(r.stdout, /validate medium-vl: PASSED/);
-    assert.match(r.stdout, /myia_vllm-medium-qwen3: restarted the kept container; healthy after [\d.]+s \(no model answered for [\d.]+s/);
+    assert.match(r.stdout, /myia_vllm-medium-qwen3: restarted the kept container; healthy after [\d.]+s; no model answered for [\d.]+s \(probed every 100 ms/);
     assert.equal((r.stdout.match(/validate medium: PASSED/g) ?? []).length, 2);
     assert.equal((await inspect("myia_vllm-medium-qwen3")).State.Running, true);
     assert.equal((await inspect("myia_vllm-medium-vl-qwen3")).State.Running, false);

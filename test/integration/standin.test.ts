@@ -15,7 +15,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { validateProfile } from "../../components/config/schema";
+import { imageRef } from "../../components/containerSpec";
 import { readyGateScript } from "../../components/readyGate";
+import { prefetchWeightsScript } from "../../components/weights";
 import { createAndStart, inspect, logs, remove } from "../../tools/lib/dockerApi";
 import { pngDataUrl, solidPng } from "../../tools/lib/png";
 import { testProfile } from "../helpers/profile";
@@ -107,6 +109,21 @@ describe("stand-in GPU host: the containers our stacks declare", () => {
     const second = await run("medium", { cacheDir });
     assert.equal(gate(second.name, second.p.server.port, 60).code, 0);
     assert.match(await logs(second.name), /Using cached weights/);
+  });
+
+  it("the weights prefetch `up` runs before the takeover fills the cache the server then finds", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), "myia-prefetch-"));
+    const p = testProfile("medium-vl", { cacheDir });
+    const r = spawnSync("sh", ["-c", prefetchWeightsScript({ image: imageRef(p), model: p.model.id, hfCachePath: p.host.hfCachePath })], {
+      encoding: "utf8",
+      env: { ...process.env, HF_TOKEN, STANDIN_DOWNLOAD_SECONDS: "1" },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Downloading weights for Qwen\/Qwen3-VL-32B-Instruct-FP8/);
+    assert.ok(!r.stdout.includes(HF_TOKEN) && !r.stderr.includes(HF_TOKEN));
+    const { p: served, name } = await run("medium-vl", { cacheDir });
+    assert.equal(gate(name, served.server.port, 60).code, 0);
+    assert.match(await logs(name), /Using cached weights/);
   });
 
   it("a container that crashes at start fails the gate, which shows its last log lines", async () => {

@@ -1,7 +1,8 @@
 // Command vllm-standin plays `vllm serve` in the stand-in for the
 // vllm/vllm-openai image. The image has no other programs, so the same
-// binary is also a minimal `curl` (the healthcheck) and `sh` (Docker runs
-// CMD-SHELL healthchecks through /bin/sh -c), chosen by argv[0].
+// binary is also a minimal `curl` (the healthcheck), `sh` (Docker runs
+// CMD-SHELL healthchecks through /bin/sh -c) and `python3` (only the weight
+// prefetch's snapshot_download), chosen by argv[0].
 package main
 
 import (
@@ -20,6 +21,8 @@ func main() {
 		os.Exit(curl.Main(os.Args[1:], os.Stdout, os.Stderr))
 	case "sh":
 		os.Exit(minish.Main(os.Args[1:], os.Stdout, os.Stderr))
+	case "python3":
+		os.Exit(app.PythonMain(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, app.Signals...)
