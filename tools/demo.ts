@@ -139,7 +139,7 @@ async function switchTo(stack: string, s: { apiKey: string; hfToken: string }): 
     env: { ...process.env, HF_TOKEN: s.hfToken, STANDIN_DOWNLOAD_SECONDS: String(DOWNLOAD_SECONDS) },
   });
   if (fetched.status !== 0) throw new Error(`fetching the weights failed:\n${fetched.stderr}`);
-  step(`weights in the cache (${/Using cached weights/.test(fetched.stdout) ? "already there" : "downloaded"}) in ${secs(Date.now() - tFetch)}, while the other model still serves`);
+  step(`weights in the cache (${/Using cached weights/.test(fetched.stdout) ? "already there" : "downloaded"}) in ${secs(Date.now() - tFetch)}, before anything is stopped`);
   const tStop = Date.now();
   const outage = watchOutage([5002, 5003]);
   const stopped = takeGpus(stack, p);
