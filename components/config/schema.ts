@@ -5,7 +5,7 @@
  * and the tests all run.
  */
 import { z } from "zod";
-import { formatArgv, renderArgv, SECRET_FLAGS, ServeArgs } from "../vllm/argv";
+import { renderArgv, SECRET_FLAGS, ServeArgs } from "../vllm/argv";
 import { checkArgv, flagTable, supportedVersions, versionFromTag } from "../vllm/catalog";
 import { MemoryPlan, ModelFootprint, planMemory, KV_CACHE_DTYPE_BYTES } from "../vllm/memory";
 import { KNOWN_MODELS } from "../vllm/models";
@@ -390,4 +390,3 @@ export function checkProfilesTogether(self: ProfileFootprintOnHost, others: read
   return errors;
 }
 
-export { formatArgv };

@@ -208,8 +208,3 @@ export function checkArgv(table: FlagTable, argv: readonly string[]): ArgvIssue[
   }
   return issues;
 }
-
-/** Finds a flag's spec by its canonical name, for renderers that must know a flag exists. */
-export function hasFlag(table: FlagTable, name: string): boolean {
-  return index(table).has(name);
-}
