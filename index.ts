@@ -17,6 +17,7 @@ export = async () => {
     gpuMemoryUtilization: profile.vllm.gpuMemoryUtilization,
     plannedGpuMemoryMiB: profile.host.gpuMemoryMiB,
     stack,
+    containerName: profile.server.containerName,
   });
   // The host's checks (nvidia-smi, runtime, memory) pass before any container is declared.
   const grant = await host.checked;

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { checkHost, gpuHolders, gpuLease } from "./host/checks";
-import { HostProbe, parseProbe, PROBE_SCRIPT } from "./host/probe";
+import { HostProbe, OwnContainer, parseProbe, probeScript } from "./host/probe";
 
 /** What the host grants a stack that passed its checks. */
 export interface HostGrant {
@@ -10,6 +10,8 @@ export interface HostGrant {
   lease: string;
   /** Running containers of other stacks on these GPUs: the takeover stops them. */
   holders: string[];
+  /** The container named as this stack's, as the host has it (drift detection). */
+  own?: OwnContainer;
 }
 
 export interface GpuHostArgs {
@@ -23,6 +25,8 @@ export interface GpuHostArgs {
   plannedGpuMemoryMiB: number;
   /** The stack deploying, so its own containers aren't counted against it. */
   stack: string;
+  /** The name of the stack's container, to look for drift in it. */
+  containerName?: string;
 }
 
 /**
@@ -52,8 +56,8 @@ export class GpuHost extends pulumi.ComponentResource {
     const probe = command.local
       .run(
         remote
-          ? { command: `ssh -o BatchMode=yes -o ConnectTimeout=10 ${remote} sh -s`, stdin: PROBE_SCRIPT }
-          : { command: PROBE_SCRIPT, environment: { DOCKER_HOST: args.docker } },
+          ? { command: `ssh -o BatchMode=yes -o ConnectTimeout=10 ${remote} sh -s`, stdin: probeScript(args.containerName) }
+          : { command: probeScript(args.containerName), environment: { DOCKER_HOST: args.docker } },
         { parent: this },
       )
       .then((r) => parseProbe(r.stdout));
@@ -69,7 +73,7 @@ export class GpuHost extends pulumi.ComponentResource {
       if (errors.length > 0) {
         throw new pulumi.RunError([`host ${name}: ${errors.length} check(s) failed:`, ...errors.map((e) => `  ${e}`)].join("\n"));
       }
-      return { lease: gpuLease(name, args.gpus), holders: gpuHolders(probe, args.stack, args.gpus) };
+      return { lease: gpuLease(name, args.gpus), holders: gpuHolders(probe, args.stack, args.gpus), own: probe.own };
     });
     this.registerOutputs({ probe: this.probe });
   }

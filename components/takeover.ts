@@ -17,12 +17,21 @@ export interface TakeoverArgs {
   gpus: readonly number[];
   /** Seconds `docker stop` gives a model server to exit. */
   stopTimeoutSeconds?: number;
+  /**
+   * This stack's container, found changed outside Pulumi (drift): removed
+   * first, so the container the program declares can be created in its place.
+   */
+  drifted?: { name: string; why: string };
 }
 
 export function takeoverScript(a: TakeoverArgs): string {
   const want = [...a.gpus].sort((x, y) => x - y).join(",");
+  const repair = a.drifted
+    ? `docker rm -f ${JSON.stringify(a.drifted.name)} >/dev/null && echo ${JSON.stringify(`removed ${a.drifted.name}: changed outside Pulumi (${a.drifted.why}); the declared container replaces it`.replace(/[`$\\]/g, ""))}
+`
+    : "";
   return `set -u
-want=",${want},"
+${repair}want=",${want},"
 shares() { # $1: a GPU list such as "0,1" or "all"
   [ "$1" = all ] && return 0
   for g in $(echo "$1" | tr ',' ' '); do case "$want" in *",$g,"*) return 0 ;; esac; done

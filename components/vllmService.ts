@@ -3,7 +3,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ValidatedProfile } from "./config/schema";
 import type { GpuHost, HostGrant } from "./gpuHost";
-import { healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
+import { configHash, healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
+import { ownDrift } from "./host/drift";
 import { readyGateScript } from "./readyGate";
 import { takeoverScript } from "./takeover";
 import { prefetchWeightsScript } from "./weights";
@@ -66,11 +67,26 @@ export class VllmService extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.image] },
     );
 
+    // Drift the provider cannot see: this stack's container replaced by hand
+    // with other env or labels. Only a verdict leaves the apply, no secret.
+    const drift = pulumi.unsecret(
+      pulumi.all([args.apiKey, args.hfToken]).apply(([apiKey, hfToken]) => {
+        const why = ownDrift(args.grant.own, { stack: args.stack, configHash: configHash(p, args.stack), env: [...secretEnv(apiKey, hfToken), ...plainEnv(p)] });
+        if (why) pulumi.log.warn(`container ${p.server.containerName} was changed outside Pulumi (${why}); up removes it and creates the declared one`, this);
+        return why ?? "";
+      }),
+    );
+
     // With the image and weights in place, and before the container starts:
-    // stop (and keep) the other stack's container on these GPUs.
+    // remove this stack's container if it drifted, and stop (and keep) the
+    // other stack's container on these GPUs.
     this.takeover = new command.local.Command(
       `${name}-takeover`,
-      { create: takeoverScript({ stack: args.stack, gpus: p.host.gpus }), environment: dockerEnv, triggers: [holders] },
+      {
+        create: drift.apply((why) => takeoverScript({ stack: args.stack, gpus: p.host.gpus, drifted: why ? { name: p.server.containerName, why } : undefined })),
+        environment: dockerEnv,
+        triggers: [holders, drift],
+      },
       { parent: this, dependsOn: [this.image, this.weights] },
     );
     this.container = new docker.Container(

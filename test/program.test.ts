@@ -101,7 +101,8 @@ for (const [stack, port, container, version] of [
       assert.match(takeover.inputs.create, /docker stop -t 30/);
       assert.match(takeover.inputs.create, new RegExp(`"\\$stack" = "${stack}" \\] && continue`));
       assert.match(takeover.inputs.create, /want=",0,1,"/);
-      assert.deepEqual(takeover.inputs.triggers, ["none"]);
+      assert.deepEqual(takeover.inputs.triggers, ["none", ""]);
+      assert.doesNotMatch(takeover.inputs.create, /docker rm -f/);
       assert.deepEqual(takeover.opts.dependsOn, [`${stack}-image`, `${stack}-weights`]);
       assert.deepEqual(c().opts.dependsOn, [`${stack}-takeover`]);
     });
@@ -139,13 +140,23 @@ describe("another stack on the GPUs (mocks)", () => {
     const run = runInChild("medium", "held-by-vl");
     assert.equal(run.error, undefined);
     const cmds = run.resources.filter((r) => r.type === "command:local:Command");
-    assert.deepEqual(cmds.find((r) => r.name === "medium-takeover").inputs.triggers, ["myia_vllm-medium-vl-qwen3"]);
+    assert.deepEqual(cmds.find((r) => r.name === "medium-takeover").inputs.triggers, ["myia_vllm-medium-vl-qwen3", ""]);
     assert.deepEqual(cmds.find((r) => r.name === "medium-ready").inputs.triggers, ["medium-container-id", "myia_vllm-medium-vl-qwen3"]);
   });
 
   it("fails the preview when a container of another project holds the GPUs", () => {
     const run = runInChild("medium", "foreign");
     assert.match(run.error ?? "", /host\.gpus: container comfyui is not of this project and holds GPU 1 \(NVIDIA_VISIBLE_DEVICES=1\); this program never stops it: stop it yourself \(docker stop comfyui\)/);
+  });
+});
+
+describe("drift the provider cannot see (mocks)", () => {
+  it("removes a hand-made container under our name before creating the declared one", () => {
+    const run = runInChild("medium", "drifted");
+    assert.equal(run.error, undefined);
+    const takeover = run.resources.find((r) => r.name === "medium-takeover");
+    assert.match(takeover.inputs.create, /^set -u\ndocker rm -f "myia_vllm-medium-qwen3" >\/dev\/null && echo "removed myia_vllm-medium-qwen3: changed outside Pulumi \(its config-hash label is \\"0000000000000000\\", not \\"[0-9a-f]{16}\\"; its environment is not the one declared\); the declared container replaces it"/);
+    assert.match(takeover.inputs.triggers[1], /its config-hash label is "0000000000000000"/);
   });
 });
 

@@ -12,7 +12,7 @@ export const PROJECT_NAME = "myia-vllm";
 const MARK = "### myia-probe";
 
 /** POSIX sh: runs on the host. Each section ends with its exit status. */
-export const PROBE_SCRIPT = [
+const BASE_PROBE = [
   `echo "${MARK} gpus"; ${GPU_QUERY} 2>&1; echo "${MARK} status $?"`,
   `echo "${MARK} apps"; ${APPS_QUERY} 2>&1; echo "${MARK} status $?"`,
   `echo "${MARK} runtimes"; docker info --format '{{json .Runtimes}}' 2>&1; echo "${MARK} status $?"`,
@@ -32,6 +32,31 @@ export const PROBE_SCRIPT = [
   `done; echo "${MARK} status 0"`,
 ].join("\n");
 
+/**
+ * The probe, plus (given this stack's container name) what drift detection
+ * needs of that container: its id, state and config-hash label, and a hash
+ * of the environment it was given beyond its image's. Only the hash leaves
+ * the host, never the values (they include the secrets).
+ */
+export function probeScript(ownContainer?: string): string {
+  if (!ownContainer) return BASE_PROBE;
+  const n = `'${ownContainer.replace(/'/g, "")}'`;
+  return [
+    BASE_PROBE,
+    `echo "${MARK} own"`,
+    `if docker inspect ${n} >/dev/null 2>&1; then`,
+    `  docker inspect -f 'own|{{.Id}}|{{.State.Status}}|{{index .Config.Labels "org.myia.config-hash"}}|{{index .Config.Labels "org.myia.stack"}}' ${n}`,
+    `  t=$(mktemp); docker image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$(docker inspect -f '{{.Image}}' ${n})" | LC_ALL=C sort -u >"$t"`,
+    `  sed -n 's/^./imageenv|&/p' "$t"`,
+    `  echo "envhash|$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' ${n} | LC_ALL=C sort -u | grep -vxF -f "$t" | sha256sum | cut -c1-64)"`,
+    `  rm -f "$t"`,
+    `fi; echo "${MARK} status 0"`,
+  ].join("\n");
+}
+
+/** The probe without a container of our own to look at. */
+export const PROBE_SCRIPT = BASE_PROBE;
+
 /** A container of this project, found on the host. */
 export interface OwnedContainer {
   name: string;
@@ -49,12 +74,26 @@ export interface ForeignGpuContainer {
   devices: string;
 }
 
+/** This stack's container as the host has it, for drift detection. */
+export interface OwnContainer {
+  id: string;
+  status: string;
+  configHash: string;
+  stack: string;
+  /** sha256 of the env lines it was given beyond its image's (sorted, C locale). */
+  envHash: string;
+  /** Its image's own env lines. */
+  imageEnv: string[];
+}
+
 export interface HostProbe {
   gpus: GpuInfo[];
   apps: ComputeApp[];
   runtimes: string[];
   containers: OwnedContainer[];
   foreign: ForeignGpuContainer[];
+  /** This stack's container, when probeScript was given its name and it exists. */
+  own?: OwnContainer;
   /** Sections whose command failed, with what it printed. */
   failures: { section: string; output: string }[];
 }
@@ -104,5 +143,19 @@ export function parseProbe(text: string): HostProbe {
       }
     }
   });
+  const own = sections.get("own");
+  if (own && own.status === 0) {
+    for (const line of own.body) {
+      const [kind, ...rest] = line.split("|");
+      if (kind === "own") {
+        const [id = "", status = "", configHash = "", stack = ""] = rest;
+        probe.own = { id, status, configHash, stack, envHash: "", imageEnv: [] };
+      } else if (kind === "imageenv" && probe.own) {
+        probe.own.imageEnv.push(rest.join("|"));
+      } else if (kind === "envhash" && probe.own) {
+        probe.own.envHash = rest[0] ?? "";
+      }
+    }
+  }
   return probe;
 }

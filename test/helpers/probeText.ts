@@ -4,6 +4,8 @@ export interface ProbeParts {
   apps?: string;
   runtimes?: string;
   containers?: string;
+  /** The "own" section: this stack's container, for drift detection. */
+  own?: string;
   /** Sections whose command fails, with the output it printed. */
   fail?: Record<string, string>;
 }
@@ -17,6 +19,7 @@ export function probeText(p: ProbeParts): string {
     section("gpus", p.gpus) +
     section("apps", p.apps ?? "") +
     section("runtimes", p.runtimes ?? '{"io.containerd.runc.v2":{"path":"runc"},"nvidia":{"path":"runc"},"runc":{"path":"runc"}}') +
-    section("containers", p.containers ?? "")
+    section("containers", p.containers ?? "") +
+    (p.own !== undefined ? section("own", p.own) : "")
   );
 }

@@ -13,6 +13,8 @@ const probes: Record<string, string> = {
   busy: probeText({ gpus, apps: `4711, ${gpus.split("\n")[1].split(",")[1].trim()}, 6000` }),
   "held-by-vl": probeText({ gpus, containers: "container|/myia_vllm-medium-vl-qwen3|running|medium-vl|local:gpus=0,1\npid 9001\n" }),
   foreign: probeText({ gpus, containers: "foreign|/comfyui||1|1\n" }),
+  // A container under our name, made by hand: other labels, other env.
+  drifted: probeText({ gpus, own: "own|c0ffee|running|0000000000000000|medium\nimageenv|PATH=/usr/bin\nenvhash|deadbeef\n" }),
 };
 
 // The mock monitor hands inputs over as the engine would: secrets wrapped.

@@ -1,0 +1,69 @@
+/**
+ * Drift the docker provider cannot see, found for real: the probe hashes on
+ * the host the env our container was given, and the program compares it with
+ * what it declares. A container replaced by hand under our name, with other
+ * env or labels, is found and removed by the step that runs before create.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { after, describe, it } from "node:test";
+import { configHash, plainEnv, secretEnv } from "../../components/containerSpec";
+import { ownDrift } from "../../components/host/drift";
+import { parseProbe, probeScript } from "../../components/host/probe";
+import { takeoverScript } from "../../components/takeover";
+import { createAndStart, docker, inspect, remove } from "../../tools/lib/dockerApi";
+import { testProfile } from "../helpers/profile";
+
+const API_KEY = "sk-drift-93a1";
+const HF_TOKEN = "hf_drift_77c2";
+const p = testProfile("medium");
+p.server.containerName = `itest-drift-${process.pid}`;
+const expected = { stack: "medium", configHash: configHash(p, "medium"), env: [...secretEnv(API_KEY, HF_TOKEN), ...plainEnv(p)] };
+const probe = () => {
+  const out = spawnSync("/bin/sh", ["-c", probeScript(p.server.containerName)], { encoding: "utf8" }).stdout;
+  assert.ok(!out.includes(API_KEY) && !out.includes(HF_TOKEN), "a secret left the host");
+  return parseProbe(out);
+};
+
+describe("drift detection on the host", () => {
+  after(() => remove(p.server.containerName));
+
+  it("finds no drift in the container the program declares", async () => {
+    await remove(p.server.containerName);
+    await createAndStart(p, { stack: "medium", lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN });
+    const own = probe().own;
+    assert.ok(own, "the probe did not find our container");
+    assert.equal(own.configHash, expected.configHash);
+    assert.equal(ownDrift(own, expected), undefined);
+  });
+
+  it("finds a container replaced by hand with other env, and the step removes it", async () => {
+    const was = await inspect(p.server.containerName);
+    await remove(p.server.containerName);
+    // Same name, same labels, same image and command; one more variable.
+    const created = await docker("POST", `/containers/create?name=${p.server.containerName}`, {
+      Image: was.Config.Image,
+      Cmd: was.Config.Cmd,
+      Env: [...was.Config.Env, "VLLM_LOGGING_LEVEL=DEBUG"],
+      Labels: was.Config.Labels,
+      HostConfig: { Runtime: "nvidia" },
+    });
+    assert.equal(created.status, 201);
+    await docker("POST", `/containers/${p.server.containerName}/start`);
+
+    const why = ownDrift(probe().own, expected);
+    assert.equal(why, "its environment is not the one declared");
+    const r = spawnSync("/bin/sh", ["-c", takeoverScript({ stack: "medium", gpus: [0, 1], drifted: { name: p.server.containerName, why: why! } })], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /removed itest-drift-\d+: changed outside Pulumi \(its environment is not the one declared\)/);
+    assert.equal(await inspect(p.server.containerName), undefined);
+  });
+
+  it("finds a container replaced by hand with other labels", async () => {
+    await createAndStart(p, { stack: "medium", lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN });
+    const was = await inspect(p.server.containerName);
+    await remove(p.server.containerName);
+    await docker("POST", `/containers/create?name=${p.server.containerName}`, { Image: was.Config.Image, Cmd: was.Config.Cmd, Env: was.Config.Env, Labels: { ...was.Config.Labels, "org.myia.config-hash": "handmade" }, HostConfig: { Runtime: "nvidia" } });
+    assert.match(ownDrift(probe().own, expected) ?? "", /its config-hash label is "handmade"/);
+  });
+});
