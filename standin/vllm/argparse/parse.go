@@ -1018,21 +1018,37 @@ func pyRepr(s string) string {
 }
 
 // PyRepr is exported for the app's "non-default args" log line.
-func PyRepr(v any) string {
+func PyRepr(v any) string { return pyFormat(v, false) }
+
+// pyFormat writes a parsed value as Python would: repr() of it, or, with
+// asJSON, json.dumps() of it with its default separators. The two differ only
+// in their leaves (None/null, True/true, quoting, inf).
+func pyFormat(v any, asJSON bool) string {
 	switch x := v.(type) {
 	case nil:
+		if asJSON {
+			return "null"
+		}
 		return "None"
 	case bool:
+		s := "False"
 		if x {
-			return "True"
+			s = "True"
 		}
-		return "False"
+		if asJSON {
+			return strings.ToLower(s)
+		}
+		return s
 	case string:
+		if asJSON {
+			b, _ := json.Marshal(x)
+			return string(b)
+		}
 		return pyRepr(x)
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:
-		if math.IsInf(x, 1) {
+		if !asJSON && math.IsInf(x, 1) {
 			return "inf"
 		}
 		if x == math.Trunc(x) && math.Abs(x) < 1e16 {
@@ -1042,15 +1058,19 @@ func PyRepr(v any) string {
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = PyRepr(e)
+			parts[i] = pyFormat(e, asJSON)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case *omap:
 		parts := make([]string, len(x.keys))
 		for i, k := range x.keys {
-			parts[i] = pyRepr(k) + ": " + PyRepr(x.vals[k])
+			parts[i] = pyFormat(k, asJSON) + ": " + pyFormat(x.vals[k], asJSON)
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	if asJSON {
+		b, _ := json.Marshal(v)
+		return string(b)
 	}
 	return fmt.Sprint(v)
 }
@@ -1205,38 +1225,4 @@ func decodeValue(dec *json.Decoder) (any, error) {
 }
 
 // pyJSONDumps is json.dumps with its default separators.
-func pyJSONDumps(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		if x {
-			return "true"
-		}
-		return "false"
-	case string:
-		b, _ := json.Marshal(x)
-		return string(b)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1e16 {
-			return strconv.FormatFloat(x, 'f', 1, 64)
-		}
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = pyJSONDumps(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case *omap:
-		parts := make([]string, len(x.keys))
-		for i, k := range x.keys {
-			parts[i] = pyJSONDumps(k) + ": " + pyJSONDumps(x.vals[k])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
+func pyJSONDumps(v any) string { return pyFormat(v, true) }
