@@ -75,6 +75,10 @@ describe("checkArgv", () => {
     assert.deepEqual(flags(checkArgv(v011, ["m", "--enforce-eager=yes", "--port"])), ["--enforce-eager: takes no value in vLLM 0.11.0; write --enforce-eager alone", "--port: expects a value in vLLM 0.11.0"]);
   });
 
+  it("refuses --model: vllm serve takes the model as its positional argument", () => {
+    for (const t of [v011, v021]) assert.match(flags(checkArgv(t, ["m", "--model", "other"]))[0], /^--model: is not for `vllm serve` .* remove it$/);
+  });
+
   it("refuses a second positional argument", () => {
     assert.match(flags(checkArgv(v011, ["m", "other"]))[0], /^other: unexpected value "other"/);
   });

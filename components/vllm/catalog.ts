@@ -20,7 +20,7 @@ export interface FlagSpec {
   action: "store" | "store_true" | "store_false" | "boolean_optional" | "append" | "help" | "version";
   type?: "str" | "int" | "float" | "json" | "human_int" | "bool_str" | null;
   nargs?: "+" | "*" | "?" | null;
-  choices?: string[] | null;
+  choices?: (string | number)[] | null;
   /**
    * Values vLLM checks after parsing (registered tool parsers, quantization
    * methods): a bad one passes argparse but fails at start-up with exit 1.
@@ -118,8 +118,10 @@ function checkValue(spec: FlagSpec, value: string, version: string): string | un
       return `"${value}" is not valid JSON (${(e as Error).message}); vLLM ${version} parses it with json.loads`;
     }
   }
-  if (spec.choices && !spec.choices.includes(value)) {
-    return `"${value}" is not one of ${spec.choices.map((c) => `"${c}"`).join(", ")} in vLLM ${version}`;
+  // Some tables list numeric choices (e.g. block sizes); argv values are text.
+  const choices = spec.choices?.map(String);
+  if (choices && !choices.includes(value)) {
+    return `"${value}" is not one of ${choices.map((c) => `"${c}"`).join(", ")} in vLLM ${version}`;
   }
   if (spec.knownValues && !spec.knownValues.includes(value)) {
     return `"${value}" is not one vLLM ${version} knows (${spec.knownValues.join(", ")}); it would fail at start-up`;
@@ -179,6 +181,13 @@ export function checkArgv(table: FlagTable, argv: readonly string[]): ArgvIssue[
                 : `is not a flag of vLLM ${v}; check the name against \`vllm serve --help\` for ${v}`,
         });
       }
+      if (inline === undefined && i + 1 < argv.length && !argv[i + 1].startsWith("-")) i++;
+      continue;
+    }
+    if (name === "--model") {
+      // `vllm serve` takes the model as its positional argument: 0.11 refuses
+      // a --model token outright, and from 0.20 it displaces the positional.
+      issues.push({ flag: name, message: `is not for \`vllm serve\` in vLLM ${v}: the model is its positional argument (model.id); remove it` });
       if (inline === undefined && i + 1 < argv.length && !argv[i + 1].startsWith("-")) i++;
       continue;
     }
