@@ -24,6 +24,7 @@ export function plainEnv(p: ValidatedProfile): string[] {
     `NVIDIA_VISIBLE_DEVICES=${p.host.gpus.join(",")}`,
     `HF_HOME=${HF_HOME}`,
     `VLLM_CACHE_ROOT=${VLLM_CACHE_ROOT}`,
+    ...Object.entries(p.container.env).map(([k, v]) => `${k}=${v}`),
   ];
 }
 

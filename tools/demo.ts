@@ -24,6 +24,7 @@ import { takeoverScript } from "../components/takeover";
 import { prefetchWeightsScript } from "../components/weights";
 import { readyGateScript } from "../components/readyGate";
 import { createAndStart, docker, inspect, remove, start } from "./lib/dockerApi";
+import { answers, watchOutage } from "./lib/outage";
 import { loadStack } from "./lib/stacks";
 import { formatReport, hostAccess, validate } from "./validate";
 
@@ -63,13 +64,6 @@ function probeHost(p: ValidatedProfile, stack: string): void {
   if (errors.length > 0) throw new Error(`host checks failed:\n  ${errors.join("\n  ")}`);
 }
 
-async function answers(port: number): Promise<boolean> {
-  try {
-    return (await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) })).status === 200;
-  } catch {
-    return false;
-  }
-}
 
 function gate(p: ValidatedProfile): void {
   const r = spawnSync("/bin/sh", ["-c", readyGateScript({ containerName: p.server.containerName, port: p.server.port, timeoutSeconds: 120 })], { encoding: "utf8" });
@@ -87,36 +81,6 @@ async function deploy(stack: string, p: ValidatedProfile, s: { apiKey: string; h
   if (existing) await remove(p.server.containerName);
   await createAndStart(p, { stack, lease: gpuLease(HOST, p.host.gpus), ...s, extraEnv: [`STANDIN_LOAD_SECONDS=${LOAD_SECONDS}`, `STANDIN_DOWNLOAD_SECONDS=${DOWNLOAD_SECONDS}`] });
   return existing ? "replaced (settings changed)" : "created";
-}
-
-/**
- * Probes the ports every 100 ms and measures the longest stretch in which no
- * model answered /health on any of them.
- */
-function watchOutage(ports: number[]): { stop(): Promise<number> } {
-  let running = true;
-  let downSince: number | undefined;
-  let longest = 0;
-  const loop = (async () => {
-    while (running) {
-      const t = Date.now();
-      const up = (await Promise.all(ports.map(answers))).some(Boolean);
-      if (!up && downSince === undefined) downSince = t;
-      if (up && downSince !== undefined) {
-        longest = Math.max(longest, t - downSince);
-        downSince = undefined;
-      }
-      await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - t))));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      if (downSince !== undefined) longest = Math.max(longest, Date.now() - downSince);
-      return longest;
-    },
-  };
 }
 
 /** The takeover step `pulumi up` runs: stops (and keeps) other stacks' containers on our GPUs. */

@@ -38,6 +38,7 @@ const CASES: Record<string, RegExp[]> = {
     /^vllm\.extraArgs: --swap-space was removed in vLLM 0\.18\.0 \(vllm-project\/vllm PR #36216\); the pinned vLLM 0\.21\.0 rejects it: drop it$/m,
     /^vllm\.maxModelLen: one 131072-token sequence needs 8\.00 GiB .* the largest max-model-len that fits is 20480/m,
   ],
+  "managed-env": [/^container\.env: sets a variable the program manages .* secrets go in apiKey\/hfToken, GPUs in host\.gpus$/m],
   "abbreviated-flag": [/^vllm\.extraArgs: --max-num-batched is not a full flag name in vLLM 0\.11\.0 \(it abbreviates --max-num-batched-tokens\); write the full name$/m],
 };
 

@@ -112,6 +112,9 @@ export const HealthcheckSchema = z.strictObject({
   startPeriodSeconds: z.int().positive().default(1200),
 });
 
+/** Environment variables the program sets itself. */
+export const MANAGED_ENV: readonly string[] = ["VLLM_API_KEY", "HF_TOKEN", "NVIDIA_VISIBLE_DEVICES", "HF_HOME", "VLLM_CACHE_ROOT"];
+
 export const ContainerSchema = z.strictObject({
   shmSizeMiB: z.int().positive().default(16384),
   ipcHost: z.boolean().default(true),
@@ -119,6 +122,11 @@ export const ContainerSchema = z.strictObject({
   healthcheck: HealthcheckSchema.prefault({}),
   /** How long `pulumi up` waits for the container to be healthy before it fails. */
   readyTimeoutSeconds: z.int().positive().default(1800),
+  /** Extra environment (e.g. VLLM_LOGGING_LEVEL, NCCL settings); never a secret, never one the program sets. */
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }), z.string())
+    .refine((e) => !Object.keys(e).some((k) => MANAGED_ENV.includes(k)), { error: `sets a variable the program manages (${"VLLM_API_KEY, HF_TOKEN, NVIDIA_VISIBLE_DEVICES, HF_HOME, VLLM_CACHE_ROOT"}); secrets go in apiKey/hfToken, GPUs in host.gpus` })
+    .default({}),
 });
 
 export const ProfileSchema = z.strictObject({

@@ -1,0 +1,41 @@
+/** Is a model answering? Measured from outside, as a client sees it. */
+
+/** True when the server on this port answers /health within a second. */
+export async function answers(port: number, host = "127.0.0.1"): Promise<boolean> {
+  try {
+    return (await fetch(`http://${host}:${port}/health`, { signal: AbortSignal.timeout(1000) })).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Probes the ports every 100 ms and measures the longest stretch in which no
+ * model answered /health on any of them.
+ */
+export function watchOutage(ports: number[]): { stop(): Promise<number> } {
+  let running = true;
+  let downSince: number | undefined;
+  let longest = 0;
+  const loop = (async () => {
+    while (running) {
+      const t = Date.now();
+      const up = (await Promise.all(ports.map((p) => answers(p)))).some(Boolean);
+      if (!up && downSince === undefined) downSince = t;
+      if (up && downSince !== undefined) {
+        longest = Math.max(longest, t - downSince);
+        downSince = undefined;
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - t))));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      if (downSince !== undefined) longest = Math.max(longest, Date.now() - downSince);
+      return longest;
+    },
+  };
+}
+
