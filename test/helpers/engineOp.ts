@@ -1,0 +1,70 @@
+/**
+ * One Pulumi operation on one stack, through the Automation API with this
+ * program inline, in a process of its own (a failed run leaves rejected
+ * promises behind in the process that ran the program). Prints
+ * `REPORT <json>`. Used by test/engine/lifecycle.test.ts.
+ */
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { join } from "node:path";
+
+export interface EngineOp {
+  workDir: string;
+  backend: string;
+  passphrase: string;
+  stack: string;
+  op: "configure" | "preview" | "up" | "refresh" | "destroy" | "export";
+  /** For configure: path-style keys (e.g. "host.hfCachePath") and values. */
+  config?: Record<string, { value: string; secret?: boolean }>;
+  /** For configure: keys to remove. */
+  remove?: string[];
+}
+
+const REPO = join(__dirname, "..", "..");
+const spec = JSON.parse(process.argv[2]) as EngineOp;
+process.on("unhandledRejection", () => undefined);
+process.on("uncaughtException", () => undefined);
+
+(async () => {
+  const program = async () => ((await import(join(REPO, "index.ts"))).default as () => Promise<Record<string, unknown>>)();
+  const envVars = { PULUMI_BACKEND_URL: `file://${spec.backend}`, PULUMI_CONFIG_PASSPHRASE: spec.passphrase, PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" };
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName: spec.stack, projectName: "myia-vllm", program }, { workDir: spec.workDir, envVars });
+  let output = "";
+  const onOutput = (s: string) => (output += s);
+  const report: Record<string, unknown> = { ok: true };
+  try {
+    switch (spec.op) {
+      case "configure":
+        for (const [k, v] of Object.entries(spec.config ?? {})) await stack.setConfig(k, v, true);
+        for (const k of spec.remove ?? []) await stack.removeConfig(k, true);
+        break;
+      case "preview": {
+        const r = await stack.preview({ onOutput, diff: true });
+        report.changeSummary = r.changeSummary;
+        break;
+      }
+      case "up": {
+        const r = await stack.up({ onOutput });
+        report.outputs = Object.fromEntries(Object.entries(r.outputs).map(([k, o]) => [k, o.secret ? "[secret]" : o.value]));
+        report.summary = r.summary.resourceChanges;
+        break;
+      }
+      case "refresh": {
+        const r = await stack.refresh({ onOutput });
+        report.summary = r.summary.resourceChanges;
+        break;
+      }
+      case "destroy":
+        await stack.destroy({ onOutput });
+        break;
+      case "export":
+        report.state = JSON.stringify(await stack.exportStack());
+        break;
+    }
+  } catch (e) {
+    report.ok = false;
+    output += `\n${(e as Error).message}`;
+  }
+  report.output = output;
+  console.log(`REPORT ${JSON.stringify(report)}`);
+  process.exit(0);
+})();
