@@ -56,8 +56,8 @@ export class GpuHost extends pulumi.ComponentResource {
     const probe = command.local
       .run(
         remote
-          ? { command: `ssh -o BatchMode=yes -o ConnectTimeout=10 ${remote} sh -s`, stdin: probeScript(args.containerName) }
-          : { command: probeScript(args.containerName), environment: { DOCKER_HOST: args.docker } },
+          ? { command: `ssh -o BatchMode=yes -o ConnectTimeout=10 ${remote} sh -s`, stdin: probeScript(args.containerName), logging: "none" }
+          : { command: probeScript(args.containerName), environment: { DOCKER_HOST: args.docker }, logging: "none" },
         { parent: this },
       )
       .then((r) => parseProbe(r.stdout));

@@ -18,17 +18,25 @@ export interface TakeoverArgs {
   /** Seconds `docker stop` gives a model server to exit. */
   stopTimeoutSeconds?: number;
   /**
-   * This stack's container, found changed outside Pulumi (drift): removed
-   * first, so the container the program declares can be created in its place.
+   * This stack's container, found differing from the declared one (changed
+   * by hand, or a config change not applied yet): stopped and renamed first,
+   * so the declared container can be created in its place.
    */
   drifted?: { name: string; why: string };
 }
 
 export function takeoverScript(a: TakeoverArgs): string {
   const want = [...a.gpus].sort((x, y) => x - y).join(",");
+  // Set aside, not removed: if the container is the one Pulumi's state knows
+  // (a config change not applied yet), the provider still finds it by id to
+  // delete it; if it was made by hand, nothing of it is lost.
   const repair = a.drifted
-    ? `docker rm -f ${JSON.stringify(a.drifted.name)} >/dev/null && echo ${JSON.stringify(`removed ${a.drifted.name}: changed outside Pulumi (${a.drifted.why}); the declared container replaces it`.replace(/[`$\\]/g, ""))}
-`
+    ? [
+        `aside=${JSON.stringify(`${a.drifted.name}-replaced-`)}$(date +%s)`,
+        `docker stop -t ${a.stopTimeoutSeconds ?? 30} ${JSON.stringify(a.drifted.name)} >/dev/null 2>&1`,
+        `docker rename ${JSON.stringify(a.drifted.name)} "$aside" && echo "set ${a.drifted.name} aside as $aside: ${`it differs from the declared container (${a.drifted.why}); the declared one takes its place`.replace(/["`$\\]/g, "")}"`,
+        "",
+      ].join("\n")
     : "";
   return `set -u
 ${repair}want=",${want},"

@@ -68,11 +68,12 @@ export class VllmService extends pulumi.ComponentResource {
     );
 
     // Drift the provider cannot see: this stack's container replaced by hand
-    // with other env or labels. Only a verdict leaves the apply, no secret.
+    // with other env or labels (refresh then loses the old container, and the
+    // new one's name blocks the create). Only a verdict leaves the apply.
     const drift = pulumi.unsecret(
       pulumi.all([args.apiKey, args.hfToken]).apply(([apiKey, hfToken]) => {
         const why = ownDrift(args.grant.own, { stack: args.stack, configHash: configHash(p, args.stack), env: [...secretEnv(apiKey, hfToken), ...plainEnv(p)] });
-        if (why) pulumi.log.warn(`container ${p.server.containerName} was changed outside Pulumi (${why}); up removes it and creates the declared one`, this);
+        if (why) pulumi.log.warn(`container ${p.server.containerName} differs from the one declared (${why}): changed by hand, or config not applied yet; up replaces it`, this);
         return why ?? "";
       }),
     );

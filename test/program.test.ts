@@ -151,11 +151,11 @@ describe("another stack on the GPUs (mocks)", () => {
 });
 
 describe("drift the provider cannot see (mocks)", () => {
-  it("removes a hand-made container under our name before creating the declared one", () => {
+  it("sets a hand-made container under our name aside before creating the declared one", () => {
     const run = runInChild("medium", "drifted");
     assert.equal(run.error, undefined);
     const takeover = run.resources.find((r) => r.name === "medium-takeover");
-    assert.match(takeover.inputs.create, /^set -u\ndocker rm -f "myia_vllm-medium-qwen3" >\/dev\/null && echo "removed myia_vllm-medium-qwen3: changed outside Pulumi \(its config-hash label is \\"0000000000000000\\", not \\"[0-9a-f]{16}\\"; its environment is not the one declared\); the declared container replaces it"/);
+    assert.match(takeover.inputs.create, /^set -u\naside="myia_vllm-medium-qwen3-replaced-"\$\(date \+%s\)\ndocker stop -t 30 "myia_vllm-medium-qwen3" .*\ndocker rename "myia_vllm-medium-qwen3" "\$aside" && echo "set myia_vllm-medium-qwen3 aside as \$aside: it differs from the declared container \(its config-hash label is 0000000000000000, not [0-9a-f]{16}; its environment differs\); the declared one takes its place"/);
     assert.match(takeover.inputs.triggers[1], /its config-hash label is "0000000000000000"/);
   });
 });

@@ -124,7 +124,8 @@ export const ContainerSchema = z.strictObject({
   readyTimeoutSeconds: z.int().positive().default(1800),
   /** Extra environment (e.g. VLLM_LOGGING_LEVEL, NCCL settings); never a secret, never one the program sets. */
   env: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }), z.string())
+    // YAML (and `pulumi config set --path`) turn 1 and true into numbers and booleans; env is text.
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }), z.union([z.string(), z.number(), z.boolean()]).transform(String))
     .refine((e) => !Object.keys(e).some((k) => MANAGED_ENV.includes(k)), { error: `sets a variable the program manages (${"VLLM_API_KEY, HF_TOKEN, NVIDIA_VISIBLE_DEVICES, HF_HOME, VLLM_CACHE_ROOT"}); secrets go in apiKey/hfToken, GPUs in host.gpus` })
     .default({}),
 });

@@ -26,6 +26,6 @@ describe("ownDrift", () => {
   });
 
   it("names each difference", () => {
-    assert.equal(ownDrift(own("9999", [...expected.env, "X=1"], "medium-vl"), expected), 'its stack label is "medium-vl", not "medium"; its config-hash label is "9999", not "1234"; its environment is not the one declared');
+    assert.equal(ownDrift(own("9999", [...expected.env, "X=1"], "medium-vl"), expected), 'its stack label is "medium-vl", not "medium"; its config-hash label is "9999", not "1234"; its environment differs');
   });
 });

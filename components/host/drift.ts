@@ -18,14 +18,16 @@ export function givenEnvHash(ourEnv: readonly string[], imageEnv: readonly strin
 }
 
 /**
- * Why the container on the host is not the one this program declares, or
- * undefined when it is (or when there is none: the provider recreates that).
+ * How the container on the host differs from the one this program declares,
+ * or undefined when it does not (or when there is none: the provider
+ * recreates that). A difference is either a change of config not applied yet
+ * or a change made by hand; either way the declared container replaces it.
  */
 export function ownDrift(own: OwnContainer | undefined, expected: { stack: string; configHash: string; env: readonly string[] }): string | undefined {
   if (!own) return undefined;
   const why: string[] = [];
   if (own.stack !== expected.stack) why.push(`its stack label is "${own.stack}", not "${expected.stack}"`);
   if (own.configHash !== expected.configHash) why.push(`its config-hash label is "${own.configHash}", not "${expected.configHash}"`);
-  if (own.envHash !== givenEnvHash(expected.env, own.imageEnv)) why.push("its environment is not the one declared");
+  if (own.envHash !== givenEnvHash(expected.env, own.imageEnv)) why.push("its environment differs");
   return why.length ? why.join("; ") : undefined;
 }

@@ -10,9 +10,9 @@
  * their modules; see the README), so there the suite is skipped, saying so.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -38,20 +38,29 @@ const cache = join(root, "cache");
 const passphrase = randomBytes(16).toString("hex");
 const captured: string[] = [];
 
-function op(stack: string, o: Omit<EngineOp, "workDir" | "backend" | "passphrase" | "stack">): { ok: boolean; output: string; [k: string]: unknown } {
+/** One engine operation, in a process of its own; asynchronous, so the outage probe keeps running. */
+function op(stack: string, o: Omit<EngineOp, "workDir" | "backend" | "passphrase" | "stack">): Promise<{ ok: boolean; output: string; [k: string]: unknown }> {
   const spec: EngineOp = { workDir, backend, passphrase, stack, ...o };
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO, "test/helpers/engineOp.ts"), JSON.stringify(spec)], {
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "test/helpers/engineOp.ts"), JSON.stringify(spec)], {
     cwd: REPO,
-    encoding: "utf8",
-    timeout: 300_000,
     // The host probe (command plugin) finds the fake nvidia-smi first.
     env: { ...process.env, PATH: `${join(REPO, "standin/nvidia")}:${process.env.PATH}`, MYIA_NVIDIA_SMI_SCENARIO: "rtx4090x2-idle" },
   });
-  const line = r.stdout.split("\n").find((l) => l.startsWith("REPORT "));
-  if (!line) throw new Error(`no report from ${o.op} ${stack}:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
-  const report = JSON.parse(line.slice(7));
-  captured.push(report.output);
-  return report;
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d));
+  child.stderr.on("data", (d: Buffer) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on("close", () => {
+      const line = stdout.split("\n").find((l) => l.startsWith("REPORT "));
+      if (!line) return reject(new Error(`no report from ${o.op} ${stack}:\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`));
+      const report = JSON.parse(line.slice(7));
+      captured.push(report.output);
+      // Every operation's output stays beside the test's state, for a human to read.
+      writeFileSync(join(root, `${String(captured.length).padStart(2, "0")}-${stack}-${o.op}.log`), report.output);
+      resolve(report);
+    });
+  });
 }
 
 async function chat(port: number, key: string | null, content: unknown, model: string) {
@@ -72,7 +81,7 @@ describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-res
     for (const f of ["Pulumi.yaml", "Pulumi.medium.yaml", "Pulumi.medium-vl.yaml"]) copyFileSync(join(REPO, f), join(workDir, f));
     for (const n of [MEDIUM.container, VL.container]) await remove(n);
     for (const s of [MEDIUM.stack, VL.stack]) {
-      const r = op(s, {
+      const r = await op(s, {
         op: "configure",
         config: {
           apiKey: { value: API_KEY, secret: true },
@@ -89,11 +98,15 @@ describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-res
   });
 
   after(async () => {
-    for (const n of [MEDIUM.container, VL.container]) await remove(n);
+    const { body } = await docker<{ Names: string[] }[]>("GET", "/containers/json?all=1");
+    for (const c of body) {
+      const n = c.Names[0].replace(/^\//, "");
+      if ([MEDIUM.container, VL.container].some((ours) => n === ours || n.startsWith(`${ours}-replaced-`))) await remove(n);
+    }
   });
 
   it("1. fresh host: up medium, healthy, answers with the key and refuses without", async () => {
-    const r = op(MEDIUM.stack, { op: "up" });
+    const r = await op(MEDIUM.stack, { op: "up" });
     assert.equal(r.ok, true, r.output);
     assert.equal(await state(MEDIUM.container), "running");
     assert.equal((await chat(MEDIUM.port, API_KEY, "hello", MEDIUM.model)).status, 200);
@@ -102,14 +115,14 @@ describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-res
   });
 
   it("2. migration: preview shows the change, up takes the GPUs over, medium-vl takes an image", async () => {
-    const preview = op(VL.stack, { op: "preview" });
+    const preview = await op(VL.stack, { op: "preview" });
     assert.equal(preview.ok, true, preview.output);
-    assert.match(preview.output, /\+ +docker:index\/container:Container +medium-vl-container +create/);
+    assert.match(preview.output, /\+\s+docker:index:Container\s+medium-vl-container\s+create/);
     assert.equal(await state(MEDIUM.container), "running", "preview must change nothing");
 
     const outage = watchOutage([MEDIUM.port, VL.port]);
     const t0 = Date.now();
-    const r = op(VL.stack, { op: "up" });
+    const r = await op(VL.stack, { op: "up" });
     const down = await outage.stop();
     assert.equal(r.ok, true, r.output);
     console.log(`migration: up took ${((Date.now() - t0) / 1000).toFixed(1)} s; no model answered for ${(down / 1000).toFixed(1)} s (stand-in load ${LOAD_SECONDS} s)`);
@@ -124,7 +137,7 @@ describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-res
   it("3. rollback: up medium restarts the kept container from the cache", async () => {
     const outage = watchOutage([MEDIUM.port, VL.port]);
     const t0 = Date.now();
-    const r = op(MEDIUM.stack, { op: "up" });
+    const r = await op(MEDIUM.stack, { op: "up" });
     const down = await outage.stop();
     assert.equal(r.ok, true, r.output);
     console.log(`rollback: up took ${((Date.now() - t0) / 1000).toFixed(1)} s; no model answered for ${(down / 1000).toFixed(1)} s (stand-in load ${LOAD_SECONDS} s)`);
@@ -135,33 +148,33 @@ describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-res
   });
 
   it("4. failed migration: up fails with the log lines; one command restores medium; nothing is lost", async () => {
-    op(VL.stack, { op: "configure", config: { "container.env.STANDIN_FAIL": { value: "unhealthy" }, "container.readyTimeoutSeconds": { value: "10" } } });
-    const r = op(VL.stack, { op: "up" });
+    await op(VL.stack, { op: "configure", config: { "container.env.STANDIN_FAIL": { value: "unhealthy" }, "container.readyTimeoutSeconds": { value: "10" } } });
+    const r = await op(VL.stack, { op: "up" });
     assert.equal(r.ok, false);
     assert.match(r.output, /did not become healthy/);
     assert.match(r.output, /\| .*Loading model weights/);
-    const restore = op(MEDIUM.stack, { op: "up" });
+    const restore = await op(MEDIUM.stack, { op: "up" });
     assert.equal(restore.ok, true, restore.output);
     assert.equal(await state(MEDIUM.container), "running");
     assert.equal((await chat(MEDIUM.port, API_KEY, "hello", MEDIUM.model)).status, 200);
     assert.ok(readdirSync(join(cache, "hf", "hub")).length >= 2, "the HF cache keeps both models");
-    for (const s of [MEDIUM.stack, VL.stack]) assert.match(String(op(s, { op: "export" }).state), /docker:index\/container:Container/);
-    op(VL.stack, { op: "configure", remove: ["container.env.STANDIN_FAIL"], config: { "container.readyTimeoutSeconds": { value: "30" } } });
+    for (const s of [MEDIUM.stack, VL.stack]) assert.match(String((await op(s, { op: "export" })).state), /docker:index\/container:Container/);
+    await op(VL.stack, { op: "configure", remove: ["container.env.STANDIN_FAIL"], config: { "container.readyTimeoutSeconds": { value: "30" } } });
   });
 
   it("5a. drift: a container stopped by hand is seen by refresh and started by up", async () => {
     await docker("POST", `/containers/${MEDIUM.container}/stop?t=2`);
-    const refresh = op(MEDIUM.stack, { op: "refresh" });
+    const refresh = await op(MEDIUM.stack, { op: "refresh" });
     assert.equal(refresh.ok, true, refresh.output);
     assert.match(refresh.output, /medium-container/);
-    const up = op(MEDIUM.stack, { op: "up" });
+    const up = await op(MEDIUM.stack, { op: "up" });
     assert.equal(up.ok, true, up.output);
     assert.equal(await state(MEDIUM.container), "running");
   });
 
   it("5b. drift: a container removed by hand is created again by up", async () => {
     await remove(MEDIUM.container);
-    const up = op(MEDIUM.stack, { op: "up" });
+    const up = await op(MEDIUM.stack, { op: "up" });
     assert.equal(up.ok, true, up.output);
     assert.equal(await state(MEDIUM.container), "running");
   });
@@ -171,23 +184,29 @@ describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-res
     await remove(MEDIUM.container);
     await docker("POST", `/containers/create?name=${MEDIUM.container}`, { Image: was.Config.Image, Cmd: was.Config.Cmd, Env: [...was.Config.Env, "VLLM_LOGGING_LEVEL=DEBUG"], Labels: was.Config.Labels, HostConfig: was.HostConfig });
     await docker("POST", `/containers/${MEDIUM.container}/start`);
-    const preview = op(MEDIUM.stack, { op: "preview" });
-    assert.match(preview.output, /was changed outside Pulumi \(its environment is not the one declared\)/);
-    const up = op(MEDIUM.stack, { op: "up" });
+    const preview = await op(MEDIUM.stack, { op: "preview" });
+    assert.match(preview.output, /container myia_vllm-medium-qwen3 differs from the one declared \(its environment differs\): changed by hand, or config not applied yet; up replaces it/);
+    const up = await op(MEDIUM.stack, { op: "up" });
     assert.equal(up.ok, true, up.output);
     const now = await inspect(MEDIUM.container);
     assert.ok(!now.Config.Env.includes("VLLM_LOGGING_LEVEL=DEBUG"), "the declared container replaced the hand-made one");
     assert.equal(now.State.Status, "running");
+    assert.match(up.output, /set myia_vllm-medium-qwen3 aside as myia_vllm-medium-qwen3-replaced-\d+/);
   });
 
   it("6. config change: a vision flag replaces that container only; a healthcheck change reaches the container", async () => {
-    op(VL.stack, { op: "up" });
-    op(VL.stack, { op: "configure", config: { "vision.limitMmPerPrompt.image": { value: "2" }, "container.healthcheck.intervalSeconds": { value: "7" } } });
-    const preview = op(VL.stack, { op: "preview" });
+    await op(VL.stack, { op: "up" });
+    await op(VL.stack, { op: "configure", config: { "vision.limitMmPerPrompt.image": { value: "2" }, "container.healthcheck.intervalSeconds": { value: "7" } } });
+    const preview = await op(VL.stack, { op: "preview" });
     assert.equal(preview.ok, true, preview.output);
-    assert.match(preview.output, /\+-\s+docker:index\/container:Container\s+medium-vl-container\s+replace/);
-    assert.doesNotMatch(preview.output, /docker:index\/remoteImage:RemoteImage\s+medium-vl-image\s+replace/);
-    const up = op(VL.stack, { op: "up" });
+    assert.match(preview.output, /\+-\s+docker:index:Container\s+medium-vl-container\s+replace/);
+    assert.doesNotMatch(preview.output, /docker:index:RemoteImage\s+medium-vl-image\s+replace/);
+    // Replaced: the container, and the two steps around it that run again for a
+    // new container (the takeover, which sees it differ from the new config,
+    // and the health gate, keyed on its id). The image and the weights stay.
+    const replaced = [...preview.output.matchAll(/^ \+- +\S+ (\S+) replace/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(replaced, ["medium-vl-container", "medium-vl-ready", "medium-vl-takeover"]);
+    const up = await op(VL.stack, { op: "up" });
     assert.equal(up.ok, true, up.output);
     const c = await inspect(VL.container);
     assert.ok(c.Args.includes('{"image":2,"video":0}'), JSON.stringify(c.Args));
@@ -195,7 +214,7 @@ describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-res
   });
 
   it("8. destroy of one stack removes its container only", async () => {
-    const r = op(VL.stack, { op: "destroy" });
+    const r = await op(VL.stack, { op: "destroy" });
     assert.equal(r.ok, true, r.output);
     assert.equal(await inspect(VL.container), undefined);
     assert.ok(await inspect(MEDIUM.container), "the other stack's container stays");
@@ -203,7 +222,7 @@ describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-res
   });
 
   it("9. secrets: never in plaintext in state, stack files, argv or captured logs", async () => {
-    const texts = [String(op(MEDIUM.stack, { op: "export" }).state), String(op(VL.stack, { op: "export" }).state)];
+    const texts = [String((await op(MEDIUM.stack, { op: "export" })).state), String((await op(VL.stack, { op: "export" })).state)];
     for (const f of ["Pulumi.medium.yaml", "Pulumi.medium-vl.yaml"]) texts.push(readFileSync(join(workDir, f), "utf8"));
     const c = await inspect(MEDIUM.container);
     texts.push(JSON.stringify([c.Path, c.Args]), await logs(MEDIUM.container), ...captured);

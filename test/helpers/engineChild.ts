@@ -5,6 +5,7 @@
  * the process that ran the program.
  */
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,7 +45,8 @@ process.on("uncaughtException", () => undefined);
     ok = false;
     output += `\n${(e as Error).message}`;
   }
-  const report = { ok, output, stackFile: readFileSync(join(workDir, `Pulumi.${stackName}.yaml`), "utf8"), state: JSON.stringify(await stack.exportStack()) };
+  // What `pulumi stack export` gives a user. (Stack.exportStack adds --show-secrets.)
+  const report = { ok, output, stackFile: readFileSync(join(workDir, `Pulumi.${stackName}.yaml`), "utf8"), state: execFileSync("pulumi", ["stack", "export", "--stack", stackName, "--cwd", workDir], { encoding: "utf8", env: { ...process.env, ...envVars } }) };
   console.log(`REPORT ${JSON.stringify(report)}`);
   process.exit(0);
 })();

@@ -5,6 +5,7 @@
  * `REPORT <json>`. Used by test/engine/lifecycle.test.ts.
  */
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 
 export interface EngineOp {
@@ -38,7 +39,7 @@ process.on("uncaughtException", () => undefined);
         for (const k of spec.remove ?? []) await stack.removeConfig(k, true);
         break;
       case "preview": {
-        const r = await stack.preview({ onOutput, diff: true });
+        const r = await stack.preview({ onOutput });
         report.changeSummary = r.changeSummary;
         break;
       }
@@ -57,7 +58,8 @@ process.on("uncaughtException", () => undefined);
         await stack.destroy({ onOutput });
         break;
       case "export":
-        report.state = JSON.stringify(await stack.exportStack());
+        // What `pulumi stack export` gives a user. (Stack.exportStack adds --show-secrets.)
+        report.state = execFileSync("pulumi", ["stack", "export", "--stack", spec.stack, "--cwd", spec.workDir], { encoding: "utf8", env: { ...process.env, ...envVars } });
         break;
     }
   } catch (e) {

@@ -2,7 +2,8 @@
  * Drift the docker provider cannot see, found for real: the probe hashes on
  * the host the env our container was given, and the program compares it with
  * what it declares. A container replaced by hand under our name, with other
- * env or labels, is found and removed by the step that runs before create.
+ * env or labels, is found and set aside (stopped, renamed) by the step that
+ * runs before create.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -52,11 +53,15 @@ describe("drift detection on the host", () => {
     await docker("POST", `/containers/${p.server.containerName}/start`);
 
     const why = ownDrift(probe().own, expected);
-    assert.equal(why, "its environment is not the one declared");
+    assert.equal(why, "its environment differs");
     const r = spawnSync("/bin/sh", ["-c", takeoverScript({ stack: "medium", gpus: [0, 1], drifted: { name: p.server.containerName, why: why! } })], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /removed itest-drift-\d+: changed outside Pulumi \(its environment is not the one declared\)/);
-    assert.equal(await inspect(p.server.containerName), undefined);
+    const aside = /set itest-drift-\d+ aside as (itest-drift-\d+-replaced-\d+): it differs from the declared container \(its environment differs\); the declared one takes its place/.exec(r.stdout);
+    assert.ok(aside, r.stdout);
+    assert.equal(await inspect(p.server.containerName), undefined, "the name is free for the declared container");
+    const kept = await inspect(aside[1]);
+    assert.equal(kept.State.Status, "exited", "the hand-made container is stopped and kept, not deleted");
+    await remove(aside[1]);
   });
 
   it("finds a container replaced by hand with other labels", async () => {
