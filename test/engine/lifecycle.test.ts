@@ -39,13 +39,16 @@ const passphrase = randomBytes(16).toString("hex");
 const captured: string[] = [];
 
 /** One engine operation, in a process of its own; asynchronous, so the outage probe keeps running. */
-function op(stack: string, o: Omit<EngineOp, "workDir" | "backend" | "passphrase" | "stack">): Promise<{ ok: boolean; output: string; [k: string]: unknown }> {
+function op(stack: string, o: Omit<EngineOp, "workDir" | "backend" | "passphrase" | "stack">, started?: (pid: number) => void): Promise<{ ok: boolean; output: string; [k: string]: unknown }> {
   const spec: EngineOp = { workDir, backend, passphrase, stack, ...o };
   const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "test/helpers/engineOp.ts"), JSON.stringify(spec)], {
     cwd: REPO,
+    // Its own process group, so an interrupted run can be killed whole (the pulumi CLI included).
+    detached: true,
     // The host probe (command plugin) finds the fake nvidia-smi first.
     env: { ...process.env, PATH: `${join(REPO, "standin/nvidia")}:${process.env.PATH}`, MYIA_NVIDIA_SMI_SCENARIO: "rtx4090x2-idle" },
   });
+  started?.(child.pid!);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d));
@@ -53,6 +56,7 @@ function op(stack: string, o: Omit<EngineOp, "workDir" | "backend" | "passphrase
   return new Promise((resolve, reject) => {
     child.on("close", () => {
       const line = stdout.split("\n").find((l) => l.startsWith("REPORT "));
+      if (!line && started) return resolve({ ok: false, output: `killed\n${stdout}`, killed: true });
       if (!line) return reject(new Error(`no report from ${o.op} ${stack}:\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`));
       const report = JSON.parse(line.slice(7));
       captured.push(report.output);
@@ -211,6 +215,26 @@ describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-res
     const c = await inspect(VL.container);
     assert.ok(c.Args.includes('{"image":2,"video":0}'), JSON.stringify(c.Args));
     assert.equal(c.Config.Healthcheck.Interval, 7e9);
+  });
+
+  it("7. interrupted up: after pulumi is killed mid-update, `pulumi cancel` then up recovers", async () => {
+    await op(VL.stack, { op: "configure", config: { "vision.limitMmPerPrompt.image": { value: "3" } } });
+    const before = (await inspect(VL.container)).Id;
+    let pid = 0;
+    const run = op(VL.stack, { op: "up" }, (p) => (pid = p));
+    // Kill the whole run (Automation API, pulumi CLI, plugins) once it is replacing the container.
+    for (let i = 0; i < 300 && (await inspect(VL.container))?.Id === before; i++) await new Promise((r) => setTimeout(r, 50));
+    process.kill(-pid, "SIGKILL");
+    assert.equal((await run).killed, true);
+
+    const locked = await op(VL.stack, { op: "up" });
+    assert.equal(locked.ok, false);
+    assert.match(locked.output, /the stack is currently locked by 1 lock\(s\)\. Either wait for the other process\(es\) to end or delete the lock file with `pulumi cancel`/);
+    assert.equal((await op(VL.stack, { op: "cancel" })).ok, true);
+    const next = await op(VL.stack, { op: "up" });
+    assert.equal(next.ok, true, next.output);
+    assert.equal(await state(VL.container), "running");
+    assert.equal((await chat(VL.port, API_KEY, "hello", VL.model)).status, 200);
   });
 
   it("8. destroy of one stack removes its container only", async () => {

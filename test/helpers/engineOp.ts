@@ -13,7 +13,7 @@ export interface EngineOp {
   backend: string;
   passphrase: string;
   stack: string;
-  op: "configure" | "preview" | "up" | "refresh" | "destroy" | "export";
+  op: "configure" | "preview" | "up" | "refresh" | "destroy" | "export" | "cancel";
   /** For configure: path-style keys (e.g. "host.hfCachePath") and values. */
   config?: Record<string, { value: string; secret?: boolean }>;
   /** For configure: keys to remove. */
@@ -56,6 +56,10 @@ process.on("uncaughtException", () => undefined);
       }
       case "destroy":
         await stack.destroy({ onOutput });
+        break;
+      case "cancel":
+        // `pulumi cancel`: what the engine names when an interrupted update left its lock.
+        await stack.cancel();
         break;
       case "export":
         // What `pulumi stack export` gives a user. (Stack.exportStack adds --show-secrets.)
