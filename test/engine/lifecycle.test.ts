@@ -10,18 +10,16 @@
  * their modules; see the README), so there the suite is skipped, saying so.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { docker, inspect, logs, remove } from "../../tools/lib/dockerApi";
 import { watchOutage } from "../../tools/lib/outage";
 import { pngDataUrl, solidPng } from "../../tools/lib/png";
-import type { EngineOp } from "../helpers/engineOp";
+import { engineProject } from "../helpers/engineProject";
 
-const REPO = join(__dirname, "..", "..");
 const has = (bin: string) => spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0;
 const PLUGINS = has("pulumi-resource-docker") && has("pulumi-resource-command") && has("pulumi");
 const LOAD_SECONDS = 3;
@@ -31,41 +29,8 @@ const HF_TOKEN = `hf_life${randomBytes(10).toString("hex")}`;
 const MEDIUM = { stack: "medium", port: 5002, container: "myia_vllm-medium-qwen3", model: "Qwen/Qwen3-32B-AWQ" };
 const VL = { stack: "medium-vl", port: 5003, container: "myia_vllm-medium-vl-qwen3", model: "Qwen/Qwen3-VL-32B-Instruct-FP8" };
 
-const root = mkdtempSync(join(tmpdir(), "myia-life-"));
-const workDir = join(root, "project");
-const backend = join(root, "state");
-const cache = join(root, "cache");
-const passphrase = randomBytes(16).toString("hex");
-const captured: string[] = [];
-
-/** One engine operation, in a process of its own; asynchronous, so the outage probe keeps running. */
-function op(stack: string, o: Omit<EngineOp, "workDir" | "backend" | "passphrase" | "stack">, started?: (pid: number) => void): Promise<{ ok: boolean; output: string; [k: string]: unknown }> {
-  const spec: EngineOp = { workDir, backend, passphrase, stack, ...o };
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "test/helpers/engineOp.ts"), JSON.stringify(spec)], {
-    cwd: REPO,
-    // Its own process group, so an interrupted run can be killed whole (the pulumi CLI included).
-    detached: true,
-    // The host probe (command plugin) finds the fake nvidia-smi first.
-    env: { ...process.env, PATH: `${join(REPO, "standin/nvidia")}:${process.env.PATH}`, MYIA_NVIDIA_SMI_SCENARIO: "rtx4090x2-idle" },
-  });
-  started?.(child.pid!);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d));
-  child.stderr.on("data", (d: Buffer) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.on("close", () => {
-      const line = stdout.split("\n").find((l) => l.startsWith("REPORT "));
-      if (!line && started) return resolve({ ok: false, output: `killed\n${stdout}`, killed: true });
-      if (!line) return reject(new Error(`no report from ${o.op} ${stack}:\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`));
-      const report = JSON.parse(line.slice(7));
-      captured.push(report.output);
-      // Every operation's output stays beside the test's state, for a human to read.
-      writeFileSync(join(root, `${String(captured.length).padStart(2, "0")}-${stack}-${o.op}.log`), report.output);
-      resolve(report);
-    });
-  });
-}
+const project = engineProject();
+const { workDir, cache, captured, op } = project;
 
 async function chat(port: number, key: string | null, content: unknown, model: string) {
   const r = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
@@ -80,25 +45,8 @@ const state = async (name: string) => (await inspect(name))?.State.Status as str
 
 describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-resource-docker and pulumi-resource-command are not on PATH: they cannot be built on this machine (see README)" }, () => {
   before(async () => {
-    mkdirSync(workDir, { recursive: true });
-    mkdirSync(backend);
-    for (const f of ["Pulumi.yaml", "Pulumi.medium.yaml", "Pulumi.medium-vl.yaml"]) copyFileSync(join(REPO, f), join(workDir, f));
     for (const n of [MEDIUM.container, VL.container]) await remove(n);
-    for (const s of [MEDIUM.stack, VL.stack]) {
-      const r = await op(s, {
-        op: "configure",
-        config: {
-          apiKey: { value: API_KEY, secret: true },
-          hfToken: { value: HF_TOKEN, secret: true },
-          "host.hfCachePath": { value: join(cache, "hf") },
-          "host.compileCachePath": { value: join(cache, "vllm") },
-          "container.env.STANDIN_LOAD_SECONDS": { value: String(LOAD_SECONDS) },
-          "container.env.STANDIN_DOWNLOAD_SECONDS": { value: "2" },
-          "container.readyTimeoutSeconds": { value: "30" },
-        },
-      });
-      assert.equal(r.ok, true, r.output);
-    }
+    await project.configure(API_KEY, HF_TOKEN, LOAD_SECONDS);
   });
 
   after(async () => {

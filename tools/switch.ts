@@ -1,0 +1,124 @@
+/**
+ * npm run switch -- --to <stack> [--requests 20] [--dir <project>]
+ *
+ * A health-gated switch with automatic rollback, through the Pulumi engine
+ * (Automation API, this program inline):
+ *   1. preview the target, and stop on validation errors (nothing changes);
+ *   2-3. up the target: its image and weights are put in place first, then
+ *      the GPUs are taken over and its container starts, gated on health;
+ *   4. validate it (tools/validate).
+ * If the up or the validation fails, it ups the stack that was serving
+ * before (which starts its kept container) and validates that one. It prints
+ * each step's time and the downtime: the time no model answered. Two
+ * switches at once are refused by a lock, not raced.
+ *
+ * The engine needs PULUMI_BACKEND_URL (or a login) and PULUMI_CONFIG_PASSPHRASE
+ * as for any pulumi command, and the docker and command plugins.
+ */
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type { ValidatedProfile } from "../components/config/schema";
+import { takeLock } from "./lib/lock";
+import { watchOutage } from "./lib/outage";
+import { loadStack, REPO, servingStacks, stackNames } from "./lib/stacks";
+import { formatReport, hostAccess, validate } from "./validate";
+
+const started = Date.now();
+const log = (line: string) => console.log(`[switch ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+
+async function stackFor(name: string, dir: string): Promise<Stack> {
+  const program = async () => ((await import(join(REPO, "index.ts"))).default as () => Promise<Record<string, unknown>>)();
+  return LocalWorkspace.createOrSelectStack({ stackName: name, projectName: "myia-vllm", program }, { workDir: dir });
+}
+
+/** What the operator needs to see of a failed engine run: its errors and the container's log lines. */
+function failure(text: string, n = 24): string {
+  const seen = new Set<string>();
+  const lines = text.split("\n").filter((l) => /error:|did not become healthy|^\s+\| /.test(l) && !/^\s+at /.test(l) && !seen.has(l.trim()) && seen.add(l.trim()));
+  return (lines.length ? lines : text.trim().split("\n").slice(-n)).slice(0, n).join("\n");
+}
+
+async function upAndValidate(name: string, dir: string, profile: ValidatedProfile, requests: number): Promise<{ ok: boolean; step: string; detail: string }> {
+  const stack = await stackFor(name, dir);
+  let t = Date.now();
+  log(`up ${name}: image, weights, GPU takeover, container, health gate ...`);
+  try {
+    const up = await stack.up();
+    log(`up ${name}: ok in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const endpoint = String(up.outputs.endpoint?.value ?? "").replace(/\/v1$/, "");
+    const apiKey = (await stack.getConfig("apiKey")).value;
+    t = Date.now();
+    const report = await validate({ stack: name, profile, baseUrl: endpoint, apiKey, containerName: profile.server.containerName }, hostAccess(profile), {
+      requests,
+      concurrency: 4,
+      log: (l) => log(`  ${l}`),
+    });
+    console.log(formatReport(report).replace(/^/gm, "    "));
+    return report.ok ? { ok: true, step: "validate", detail: "" } : { ok: false, step: "validate", detail: report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join("; ") };
+  } catch (e) {
+    log(`up ${name}: FAILED after ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    return { ok: false, step: "up", detail: failure((e as Error).message) };
+  }
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { to: { type: "string" }, requests: { type: "string", default: "20" }, dir: { type: "string", default: REPO } } });
+  const dir = resolve(values.dir!);
+  const target = values.to;
+  if (!target || !stackNames(dir).includes(target)) {
+    console.error(`usage: npm run switch -- --to <${stackNames(dir).join("|")}>`);
+    return 2;
+  }
+  // Sibling stack files (duplicate ports) are read from the project folder.
+  process.chdir(dir);
+  const release = takeLock(join(tmpdir(), "myia-vllm-switch.lock"), "switch");
+  try {
+    const profile = loadStack(target, dir);
+    const from = servingStacks(profile.host.docker).filter((s) => s !== target)[0];
+    log(`switch ${from ?? "(nothing serving)"} -> ${target}`);
+
+    log(`preview ${target} ...`);
+    try {
+      const preview = await (await stackFor(target, dir)).preview();
+      log(`preview ${target}: ok (${JSON.stringify(preview.changeSummary)})`);
+    } catch (e) {
+      log(`preview ${target}: FAILED; nothing was changed\n${failure((e as Error).message)}`);
+      return 1;
+    }
+
+    const ports = [...new Set([profile.server.port, ...(from ? [loadStack(from, dir).server.port] : [])])];
+    const outage = watchOutage(ports);
+    const result = await upAndValidate(target, dir, profile, Number(values.requests));
+    if (result.ok) {
+      log(`switched to ${target}; no model answered for ${((await outage.stop()) / 1000).toFixed(1)} s`);
+      return 0;
+    }
+    log(`${target} failed at ${result.step}:\n${result.detail.replace(/^/gm, "    ")}`);
+    if (!from) {
+      await outage.stop();
+      log("nothing was serving before: no rollback");
+      return 1;
+    }
+    log(`rolling back to ${from}`);
+    const back = await upAndValidate(from, dir, loadStack(from, dir), Number(values.requests));
+    const down = (await outage.stop()) / 1000;
+    log(back.ok ? `rolled back: ${from} answers again; no model answered for ${down.toFixed(1)} s` : `ROLLBACK FAILED at ${back.step}: ${back.detail}`);
+    return 1;
+  } finally {
+    release();
+  }
+}
+
+if (require.main === module) {
+  // A failed inline run leaves the program's pending registrations behind; the outcome is reported above.
+  process.on("unhandledRejection", () => undefined);
+  main().then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      console.error(`switch: ${e.message}`);
+      process.exit(2);
+    },
+  );
+}
