@@ -10,7 +10,6 @@
  * their modules; see the README), so there the suite is skipped, saying so.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -18,10 +17,8 @@ import { after, before, describe, it } from "node:test";
 import { docker, inspect, logs, remove } from "../../tools/lib/dockerApi";
 import { watchOutage } from "../../tools/lib/outage";
 import { pngDataUrl, solidPng } from "../../tools/lib/png";
-import { engineProject } from "../helpers/engineProject";
+import { engineProject, needsPlugins } from "../helpers/engineProject";
 
-const has = (bin: string) => spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0;
-const PLUGINS = has("pulumi-resource-docker") && has("pulumi-resource-command") && has("pulumi");
 const LOAD_SECONDS = 3;
 
 const API_KEY = `sk-life-${randomBytes(10).toString("hex")}`;
@@ -41,9 +38,19 @@ async function chat(port: number, key: string | null, content: unknown, model: s
   return { status: r.status, body: await r.text() };
 }
 
+/** `up`, timed, with the time no model answered on either port (probed every 100 ms). */
+async function timedUp(what: string, stack: string) {
+  const outage = watchOutage([MEDIUM.port, VL.port]);
+  const t0 = Date.now();
+  const r = await op(stack, { op: "up" });
+  const down = await outage.stop();
+  console.log(`${what}: up took ${((Date.now() - t0) / 1000).toFixed(1)} s; no model answered for ${(down / 1000).toFixed(1)} s (stand-in load ${LOAD_SECONDS} s)`);
+  return r;
+}
+
 const state = async (name: string) => (await inspect(name))?.State.Status as string | undefined;
 
-describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-resource-docker and pulumi-resource-command are not on PATH: they cannot be built on this machine (see README)" }, () => {
+describe("lifecycle with the real engine", { skip: needsPlugins }, () => {
   before(async () => {
     for (const n of [MEDIUM.container, VL.container]) await remove(n);
     await project.configure(API_KEY, HF_TOKEN, LOAD_SECONDS);
@@ -72,12 +79,8 @@ describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-res
     assert.match(preview.output, /\+\s+docker:index:Container\s+medium-vl-container\s+create/);
     assert.equal(await state(MEDIUM.container), "running", "preview must change nothing");
 
-    const outage = watchOutage([MEDIUM.port, VL.port]);
-    const t0 = Date.now();
-    const r = await op(VL.stack, { op: "up" });
-    const down = await outage.stop();
+    const r = await timedUp("migration", VL.stack);
     assert.equal(r.ok, true, r.output);
-    console.log(`migration: up took ${((Date.now() - t0) / 1000).toFixed(1)} s; no model answered for ${(down / 1000).toFixed(1)} s (stand-in load ${LOAD_SECONDS} s)`);
     assert.equal(await state(MEDIUM.container), "exited", "medium is stopped and kept");
     assert.equal(await state(VL.container), "running");
     const red = { type: "image_url", image_url: { url: pngDataUrl(solidPng(32, 32, [220, 20, 20])) } };
@@ -87,12 +90,8 @@ describe("lifecycle with the real engine", { skip: PLUGINS ? false : "pulumi-res
   });
 
   it("3. rollback: up medium restarts the kept container from the cache", async () => {
-    const outage = watchOutage([MEDIUM.port, VL.port]);
-    const t0 = Date.now();
-    const r = await op(MEDIUM.stack, { op: "up" });
-    const down = await outage.stop();
+    const r = await timedUp("rollback", MEDIUM.stack);
     assert.equal(r.ok, true, r.output);
-    console.log(`rollback: up took ${((Date.now() - t0) / 1000).toFixed(1)} s; no model answered for ${(down / 1000).toFixed(1)} s (stand-in load ${LOAD_SECONDS} s)`);
     assert.equal(await state(VL.container), "exited");
     assert.equal(await state(MEDIUM.container), "running");
     assert.equal((await chat(MEDIUM.port, API_KEY, "hello", MEDIUM.model)).status, 200);

@@ -6,16 +6,14 @@
  * command plugins are not on PATH.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { docker, inspect, remove } from "../../tools/lib/dockerApi";
-import { engineProject } from "../helpers/engineProject";
+import { engineProject, needsPlugins } from "../helpers/engineProject";
 
 const REPO = join(__dirname, "..", "..");
-const has = (bin: string) => spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0;
-const PLUGINS = has("pulumi-resource-docker") && has("pulumi-resource-command") && has("pulumi");
 const API_KEY = `sk-switch-${randomBytes(8).toString("hex")}`;
 const project = engineProject();
 
@@ -27,7 +25,7 @@ function runSwitch(to: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, out })));
 }
 
-describe("npm run switch", { skip: PLUGINS ? false : "pulumi-resource-docker and pulumi-resource-command are not on PATH: they cannot be built on this machine (see README)" }, () => {
+describe("npm run switch", { skip: needsPlugins }, () => {
   before(async () => {
     for (const n of ["myia_vllm-medium-qwen3", "myia_vllm-medium-vl-qwen3"]) await remove(n);
     await project.configure(API_KEY, "hf_switch", 2);
