@@ -20,13 +20,15 @@ node --import tsx --test --test-concurrency=2 \
 echo "== stand-in vLLM: go test"
 (cd standin && go test ./...)
 
+# The engine suites and the integration tests both need the daemon and the images.
+bash scripts/dockerd.sh start
+for v in $(node --import tsx -e 'import("./tools/lib/stacks.ts").then(m => console.log(m.pinnedVersions().join(" ")))'); do
+  bash scripts/build-standin.sh "$v" >/dev/null
+done
+
 echo "== real Pulumi engine (the CLI built from the Go module proxy, cached after the first run)"
 toolchain_pulumi
 node --import tsx --test --test-concurrency=1 'test/engine/*.test.ts'
 
 echo "== integration: real dockerd, stand-in image, real HTTP"
-bash scripts/dockerd.sh start
-for v in $(node --import tsx -e 'import("./tools/lib/stacks.ts").then(m => console.log(m.pinnedVersions().join(" ")))'); do
-  bash scripts/build-standin.sh "$v" >/dev/null
-done
 node --import tsx --test --test-concurrency=1 'test/integration/*.test.ts'

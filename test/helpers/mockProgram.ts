@@ -95,9 +95,3 @@ export async function runProgram(stack: string, opts: { secrets?: Record<string,
   await new Promise((r) => setTimeout(r, 50));
   return run;
 }
-
-export function find(run: MockRun, type: string): Recorded {
-  const r = run.resources.find((x) => x.type === type);
-  if (!r) throw new Error(`no ${type} registered; got ${run.resources.map((x) => x.type).join(", ")}`);
-  return r;
-}
