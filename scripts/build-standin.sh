@@ -2,13 +2,14 @@
 # Builds the stand-in for the vllm/vllm-openai image, offline (no pulls):
 #
 #   bash scripts/build-standin.sh 0.11.0
+#   bash scripts/build-standin.sh --pinned     # every release the stacks pin
 #
 # tags it myia/vllm-standin:v0.11.0 AND vllm/vllm-openai:v0.11.0, and prints
 # the image id on stdout (everything else goes to stderr).
 #
 # The image holds one static Go binary (standin/cmd/vllm-standin) at
-# /usr/local/bin/vllm, also reachable as /usr/bin/curl and /bin/sh (it acts by
-# argv[0]), the flag table of that vLLM release at /etc/vllm-standin/flags.json,
+# /usr/local/bin/vllm, also reachable as /usr/bin/curl, /bin/sh and
+# /usr/bin/python3 (it acts by argv[0]), the flag table of that vLLM release at /etc/vllm-standin/flags.json,
 # /tmp and /root/.cache. The table is components/vllm/flags/v<version>.json,
 # or the file named by STANDIN_FLAGS_FILE (e.g. standin/testdata/flags-sample.json).
 #
@@ -22,7 +23,14 @@ repo=$(cd "$here/.." && pwd)
 log() { echo "build-standin: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[ $# -eq 1 ] || { echo "usage: bash scripts/build-standin.sh <vllm-version, e.g. 0.11.0>" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: bash scripts/build-standin.sh <vllm-version, e.g. 0.11.0> | --pinned" >&2; exit 2; }
+# --pinned: every release the committed stacks pin (what the demo and the tests run).
+if [ "$1" = --pinned ]; then
+  for v in $(cd "$repo" && node --import tsx -e 'import("./tools/lib/stacks.ts").then(m => console.log(m.pinnedVersions().join(" ")))'); do
+    bash "$here/build-standin.sh" "$v"
+  done
+  exit 0
+fi
 version=${1#v}
 [[ $version =~ ^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$ ]] || die "not a version: $1"
 

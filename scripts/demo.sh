@@ -9,9 +9,7 @@ source scripts/toolchain.sh
 toolchain_node
 [ -d node_modules ] || npm ci --no-audit --no-fund
 bash scripts/dockerd.sh start
-for v in $(node --import tsx -e 'import("./tools/lib/stacks.ts").then(m => console.log(m.pinnedVersions().join(" ")))'); do
-  bash scripts/build-standin.sh "$v" >/dev/null
-done
+bash scripts/build-standin.sh --pinned >/dev/null
 # The fake nvidia-smi answers the host probe, as nvidia-smi would on the GPU host.
 export PATH="$PWD/standin/nvidia:$PATH" MYIA_NVIDIA_SMI_SCENARIO=${MYIA_NVIDIA_SMI_SCENARIO:-rtx4090x2-idle}
 exec node --import tsx tools/demo.ts "$@"

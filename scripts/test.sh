@@ -22,9 +22,7 @@ echo "== stand-in vLLM: go test"
 
 # The engine suites and the integration tests both need the daemon and the images.
 bash scripts/dockerd.sh start
-for v in $(node --import tsx -e 'import("./tools/lib/stacks.ts").then(m => console.log(m.pinnedVersions().join(" ")))'); do
-  bash scripts/build-standin.sh "$v" >/dev/null
-done
+bash scripts/build-standin.sh --pinned >/dev/null
 
 echo "== real Pulumi engine (the CLI built from the Go module proxy, cached after the first run)"
 toolchain_pulumi
