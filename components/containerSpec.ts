@@ -19,13 +19,18 @@ export function imageRef(p: ValidatedProfile): string {
 /** Environment without the secrets. */
 export function plainEnv(p: ValidatedProfile): string[] {
   return [
-    // With the 4.x provider only gpus="all" is reliable, so the GPU set is
-    // pinned by the nvidia runtime reading this variable.
-    `NVIDIA_VISIBLE_DEVICES=${p.host.gpus.join(",")}`,
     `HF_HOME=${HF_HOME}`,
     `VLLM_CACHE_ROOT=${VLLM_CACHE_ROOT}`,
     ...Object.entries(p.container.env).map(([k, v]) => `${k}=${v}`),
   ];
+}
+
+/**
+ * The GPUs as a Docker device request, what `docker run --gpus '"device=0,1"'`
+ * sends: the NVIDIA hook exposes exactly these to the container.
+ */
+export function gpuRequest(p: ValidatedProfile): string {
+  return `device=${p.host.gpus.join(",")}`;
 }
 
 /** The secrets reach vLLM only as environment, never as argv. */
@@ -39,7 +44,7 @@ export function secretEnv(apiKey: string, hfToken: string): string[] {
  * drift check can compare it with what the container really carries.
  */
 export function configHash(p: ValidatedProfile, stack: string): string {
-  const defining = { stack, image: imageRef(p), argv: p.argv, env: plainEnv(p), gpus: p.host.gpus, container: p.container, mounts: [p.host.hfCachePath, p.host.compileCachePath] };
+  const defining = { stack, image: imageRef(p), argv: p.argv, env: plainEnv(p), gpus: gpuRequest(p), container: p.container, mounts: [p.host.hfCachePath, p.host.compileCachePath] };
   return createHash("sha256").update(JSON.stringify(defining)).digest("hex").slice(0, 16);
 }
 

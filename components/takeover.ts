@@ -9,7 +9,7 @@
  * touched: the script refuses, names it, and says what to do (the host probe
  * already fails the preview on it).
  */
-import { PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
+import { FOREIGN_GPUS, PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
 
 export interface TakeoverArgs {
   /** The deploying stack: its own container is left alone. */
@@ -60,8 +60,8 @@ for id in $(docker ps -q); do
     fi
   elif [ "$runtime" = nvidia ] || [ "$requests" != 0 ]; then
     # Not ours: only what it was given says which GPUs it holds.
-    devices=$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$id" | sed -n 's/^NVIDIA_VISIBLE_DEVICES=//p')
-    if [ "$requests" != 0 ] || shares "\${devices:-all}"; then
+    ${FOREIGN_GPUS}
+    if shares "\${devices:-all}"; then
       echo "refusing to stop $name: it is not a container of this project and holds GPU(s) \${devices:-all}; stop it yourself (docker stop $name) or free GPUs $want, then run up again" >&2
       refused=1
     fi

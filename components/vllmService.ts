@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ValidatedProfile } from "./config/schema";
 import type { GpuHost, HostGrant } from "./gpuHost";
-import { configHash, healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
+import { configHash, gpuRequest, healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
 import { ownDrift } from "./host/drift";
 import { readyGateScript } from "./readyGate";
 import { takeoverScript } from "./takeover";
@@ -97,7 +97,7 @@ export class VllmService extends pulumi.ComponentResource {
         image: this.image.imageId,
         command: p.argv,
         envs,
-        runtime: "nvidia",
+        gpus: gpuRequest(p),
         ipcMode: p.container.ipcHost ? "host" : undefined,
         shmSize: p.container.shmSizeMiB,
         ports: [{ internal: port, external: port }],
@@ -119,7 +119,7 @@ export class VllmService extends pulumi.ComponentResource {
         // The provider updates these in place without applying them to the
         // running container (a healthcheck change is silently lost), or
         // cannot read them back on refresh: only a new container is certain.
-        replaceOnChanges: ["healthcheck", "envs", "labels", "command", "runtime", "volumes", "ports"],
+        replaceOnChanges: ["healthcheck", "envs", "labels", "command", "gpus", "volumes", "ports"],
       },
     );
 

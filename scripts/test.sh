@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `npm test`: lint, unit tests (pure + Pulumi mocks), the stand-in's Go tests,
-# the real Pulumi engine previewing the program, and integration tests against
-# a real dockerd with the stand-in GPU runtime.
-# Sets up what it needs (Node 22, dockerd, the stand-in image) and reuses caches.
+# `npm test`: lint, unit tests (pure + Pulumi mocks), the stand-ins' Go tests,
+# the real Pulumi engine (preview, the whole lifecycle, switch, the plugin
+# schemas), and integration tests against a real dockerd with the stand-in GPU
+# runtime. Sets up what it needs (Node 22, dockerd, the stand-in image, the
+# Pulumi CLI and the docker and command plugins) and reuses caches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=toolchain.sh
@@ -17,8 +18,9 @@ echo "== unit tests (pure helpers, config schema, Pulumi mocks)"
 node --import tsx --test --test-concurrency=2 \
   'components/**/*.test.ts' 'tools/**/*.test.ts' 'test/*.test.ts'
 
-echo "== stand-in vLLM: go test"
+echo "== stand-ins (vLLM, the command plugin): go test"
 (cd standin && go test ./...)
+(cd standin/command && go test ./...)
 
 # The engine suites and the integration tests both need the daemon and the images.
 bash scripts/dockerd.sh start
@@ -26,6 +28,9 @@ bash scripts/build-standin.sh --pinned >/dev/null
 
 echo "== real Pulumi engine (the CLI built from the Go module proxy, cached after the first run)"
 toolchain_pulumi
+# Official plugins where installed or downloadable, else our offline builds;
+# without plugins the engine suites cannot run, and that is a failure.
+toolchain_plugins || { for m in "${_tc_missing[@]}"; do echo "MISSING $m" >&2; done; exit 1; }
 node --import tsx --test --test-concurrency=1 'test/engine/*.test.ts'
 
 echo "== integration: real dockerd, stand-in image, real HTTP"

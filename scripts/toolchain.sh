@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Puts the project's toolchain on PATH: Node.js >= 22, the pulumi CLI, a nodejs
-# language host, and (where they can be had) the docker and command plugins.
+# Puts the project's toolchain on PATH: Node.js >= 22, the pulumi CLI, and the
+# docker and command plugins (official where installed or downloadable, else
+# our offline builds: scripts/plugins.sh).
 #
 #   source scripts/toolchain.sh        # sets PATH and Pulumi's offline env in this shell
 #   bash scripts/toolchain.sh          # just builds/caches, prints what it found
@@ -64,17 +65,6 @@ MOD
     -o "$_tc_bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
 }
 
-# A Go build from the module proxy: wrapper module in the cache, one main package.
-#   _tc_go_build <binary> <main package> <ldflags> <go.mod requires/replaces...>
-_tc_go_build() {
-  local bin=$1 pkg=$2 ldflags=$3 modbody=$4
-  local w="$MYIA_CACHE/wrap-$bin"
-  mkdir -p "$w"
-  printf 'module myia.local/wrap-%s\n\ngo 1.26\n\n%s\n' "$bin" "$modbody" >"$w/go.mod"
-  printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$pkg" >"$w/tools.go"
-  (cd "$w" && go mod tidy >"$w/build.log" 2>&1 && go build -trimpath -ldflags "-s -w $ldflags" -o "$_tc_bin/$bin" "$pkg" >>"$w/build.log" 2>&1)
-}
-
 # Records why a piece could not be had, for the summary and the test output.
 _tc_missing=()
 _tc_blocked() { _tc_missing+=("$1: $2"); }
@@ -88,18 +78,16 @@ _tc_proxy_check() {
   return 1
 }
 
-_tc_plugin() {
-  local name=$1 version=$2 mv=$3 pkg=$4 ldflags=$5 modbody=$6
-  local bin="pulumi-resource-$name"
-  [ "$name" = nodejs ] && bin=pulumi-language-nodejs
-  if [ -x "$_tc_bin/$bin" ] || command -v "$bin" >/dev/null 2>&1; then return 0; fi
-  local why
+# The nodejs language host: the official one comes with the CLI on a
+# connected host. Offline it cannot be had (the proxy refuses its module), and
+# only Automation API inline programs run, which is how our tools and tests
+# drive the program; say so once.
+_tc_language_host() {
+  command -v pulumi-language-nodejs >/dev/null 2>&1 && return 0
+  local mv="github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@$LANGUAGE_NODEJS_PSEUDO" why
   if ! why=$(_tc_proxy_check "$mv"); then
-    _tc_blocked "$bin $version" "the Go module proxy refuses $mv ($why)"
-    return 1
+    _tc_log "note: no pulumi-language-nodejs: the Go module proxy refuses $mv ($why); only Automation API inline programs run here (our tools and tests use those)"
   fi
-  _tc_log "building $bin $version from the Go module proxy"
-  _tc_go_build "$bin" "$pkg" "$ldflags" "$modbody" || { _tc_blocked "$bin $version" "build failed, see $MYIA_CACHE/wrap-$bin/build.log"; return 1; }
 }
 
 toolchain_node() { _tc_node || { _tc_log "could not get Node.js $NODE_VERSION"; return 1; }; }
@@ -110,46 +98,18 @@ toolchain_pulumi() {
   _tc_official || _tc_cli_from_go || { _tc_blocked "pulumi $PULUMI_CLI_VERSION" "build failed"; return 1; }
 }
 
-toolchain_plugins() {
-  local sdk="github.com/pulumi/pulumi/sdk/v3 v$PULUMI_CLI_VERSION"
-  local pkgreq="github.com/pulumi/pulumi/pkg/v3 v$PULUMI_CLI_VERSION"
-  _tc_plugin nodejs "$PULUMI_CLI_VERSION" \
-    "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@$LANGUAGE_NODEJS_PSEUDO" \
-    github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 \
-    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_CLI_VERSION" \
-    "require (
-	github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 $LANGUAGE_NODEJS_PSEUDO
-	$sdk
-	$pkgreq
-)
-replace github.com/atotto/clipboard => ${PULUMI_CLIPBOARD_FORK/@/ }"
-  _tc_plugin command "$COMMAND_PLUGIN_VERSION" \
-    "github.com/pulumi/pulumi-command/provider@$COMMAND_PROVIDER_PSEUDO" \
-    github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command \
-    "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$COMMAND_PLUGIN_VERSION" \
-    "require github.com/pulumi/pulumi-command/provider $COMMAND_PROVIDER_PSEUDO"
-  # The docker provider (4.11.0) also needs its generated schema-embed.json and a
-  # shim module around the Terraform provider; its module is checked first, and
-  # the proxy refuses it today, so that recipe is not attempted.
-  local why
-  if ! command -v pulumi-resource-docker >/dev/null 2>&1 && [ ! -x "$_tc_bin/pulumi-resource-docker" ]; then
-    if ! why=$(_tc_proxy_check "github.com/pulumi/pulumi-docker/provider/v4@$DOCKER_PROVIDER_PSEUDO"); then
-      _tc_blocked "pulumi-resource-docker $DOCKER_PLUGIN_VERSION" "the Go module proxy refuses github.com/pulumi/pulumi-docker/provider/v4@$DOCKER_PROVIDER_PSEUDO ($why)"
-    elif ! why=$(_tc_proxy_check "github.com/kreuzwerker/terraform-provider-docker@$DOCKER_TF_PSEUDO"); then
-      _tc_blocked "pulumi-resource-docker $DOCKER_PLUGIN_VERSION" "the Go module proxy refuses github.com/kreuzwerker/terraform-provider-docker@$DOCKER_TF_PSEUDO ($why)"
-    else
-      _tc_blocked "pulumi-resource-docker $DOCKER_PLUGIN_VERSION" "modules are served again: the wrapper build (shim + schema-embed.json) is still to be written"
-    fi
-  fi
-}
+# shellcheck source=plugins.sh
+. "$_tc_here/plugins.sh"
 
-# Pulumi offline: local state, no update check, no plugin downloads.
+# No update check. Plugins are resolved by toolchain_plugins (official first,
+# installed explicitly), so the engine never downloads one behind our back.
 export PATH="$_tc_bin:$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   toolchain_node && _tc_log "node $(node --version)"
   toolchain_pulumi && _tc_log "pulumi $(pulumi version)"
+  _tc_language_host
   toolchain_plugins
   for m in "${_tc_missing[@]}"; do _tc_log "MISSING $m"; done
   [ ${#_tc_missing[@]} -eq 0 ]

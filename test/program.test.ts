@@ -43,8 +43,10 @@ for (const [stack, port, container, version] of [
       assert.equal(i.name, container);
       assert.equal(i.command[0], stack === "medium" ? "Qwen/Qwen3-32B-AWQ" : "Qwen/Qwen3-VL-32B-Instruct-FP8");
       assert.deepEqual(i.command.slice(i.command.indexOf("--port"), i.command.indexOf("--port") + 2), ["--port", String(port)]);
-      assert.equal(i.runtime, "nvidia");
-      assert.ok(i.envs.includes("NVIDIA_VISIBLE_DEVICES=0,1"));
+      // GPUs as a device request, as `docker run --gpus '"device=0,1"'`; no runtime, no env pinning.
+      assert.equal(i.gpus, "device=0,1");
+      assert.equal(i.runtime, undefined);
+      assert.ok(!i.envs.some((e: string) => e.startsWith("NVIDIA_VISIBLE_DEVICES=")));
       assert.equal(i.ipcMode, "host");
       assert.equal(i.shmSize, 16384);
       assert.deepEqual(i.ports.map((p: any) => [p.internal, p.external]), [[port, port]]);

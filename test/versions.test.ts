@@ -25,6 +25,12 @@ describe("pinned versions", () => {
     assert.equal(env.COMMAND_PLUGIN_VERSION, pkg.dependencies["@pulumi/command"]);
   });
 
+  it("builds the offline docker plugin from the bridge and upstream that versions.env names", () => {
+    const mod = readFileSync(join(REPO, "plugins/docker/go.mod"), "utf8");
+    assert.match(mod, new RegExp(`github.com/pulumi/pulumi-terraform-bridge/v3 v${env.DOCKER_BRIDGE_VERSION.replace(/\./g, "\\.")}\\n`));
+    assert.ok(mod.includes(`=> github.com/kreuzwerker/terraform-provider-docker ${env.DOCKER_TF_PSEUDO}\n`), "the kreuzwerker replace");
+  });
+
   it("has the lockfile resolve what package.json pins", () => {
     for (const name of Object.keys(pkg.dependencies)) {
       assert.equal(lock.packages[`node_modules/${name}`].version, pkg.dependencies[name], name);

@@ -1,156 +1,179 @@
 /**
  * npm run demo [-- --down]
  *
- * The main job on a machine without a GPU: on a local stand-in GPU host, deploy
- * medium, switch to medium-vl, validate it with an image, switch back, and
- * print each step's timing and the final state. Idempotent: a second run
- * reuses the containers whose settings have not changed.
+ * The main job on a machine without a GPU, through the Pulumi engine: on a
+ * local stand-in GPU host, `pulumi up` medium, then medium-vl (the
+ * migration), then medium again (the rollback), each run by the Automation
+ * API with this program inline, each shown with the engine's own output and
+ * validated, with the time no model answered. A second run changes only what
+ * differs. `--down` destroys both stacks (images and caches are kept).
  *
- * What is real: dockerd, the host probe and its checks, the container settings
- * VllmService declares (components/containerSpec), the health gate `pulumi up`
- * runs, HTTP. What is not: vLLM (a stand-in image), and the Pulumi engine (the
- * docker and command plugins cannot be built here; see the README).
+ * What is real: the Pulumi engine and the program, dockerd, the host probe
+ * and its checks, the docker plugin (official, or our offline build of it),
+ * HTTP. What is not: vLLM (a stand-in image), the GPUs (a no-op hook and a
+ * fake nvidia-smi), and, offline, the command plugin (a stand-in).
  */
-import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { ValidatedProfile } from "../components/config/schema";
-import { configHash, imageRef } from "../components/containerSpec";
-import { checkHost, gpuLease } from "../components/host/checks";
-import { parseProbe, PROBE_SCRIPT, PROJECT_LABEL, PROJECT_NAME } from "../components/host/probe";
-import { takeoverScript } from "../components/takeover";
-import { prefetchWeightsScript } from "../components/weights";
-import { readyGateScript } from "../components/readyGate";
-import { createAndStart, docker, inspect, remove, start } from "./lib/dockerApi";
+import { parseArgs } from "node:util";
+import { localBackendEnv, programStack } from "./lib/engine";
 import { answers, watchOutage } from "./lib/outage";
-import { loadStack } from "./lib/stacks";
+import { describePlugins, missingPlugins } from "./lib/plugins";
+import { loadStack, REPO } from "./lib/stacks";
 import { formatReport, hostAccess, validate } from "./validate";
 
-const HOST = "local";
-const STATE = join(process.env.MYIA_CACHE ?? join(homedir(), ".cache", "myia-vllm"), "demo");
+const USAGE = `usage: npm run demo [-- --down]
+
+Runs the program through the Pulumi engine on a local stand-in GPU host:
+up medium, up medium-vl (migration), up medium (rollback), validating each.
+  --down    destroy both demo stacks (keeps images and caches)
+  --help    this text
+Environment: STANDIN_LOAD_SECONDS (5), STANDIN_DOWNLOAD_SECONDS (4), MYIA_CACHE,
+MYIA_DEMO_STATE (the demo's state, secrets and caches; default $MYIA_CACHE/demo).`;
+
+const STATE = process.env.MYIA_DEMO_STATE ?? join(process.env.MYIA_CACHE ?? join(homedir(), ".cache", "myia-vllm"), "demo");
+const PROJECT = join(STATE, "project");
+const STACKS = ["medium", "medium-vl"];
 // The stand-in's simulated load and first-download times (seconds).
-const LOAD_SECONDS = Number(process.env.STANDIN_LOAD_SECONDS ?? 5);
-const DOWNLOAD_SECONDS = Number(process.env.STANDIN_DOWNLOAD_SECONDS ?? 4);
+const LOAD_SECONDS = process.env.STANDIN_LOAD_SECONDS ?? "5";
+const DOWNLOAD_SECONDS = process.env.STANDIN_DOWNLOAD_SECONDS ?? "4";
 
 const t0 = Date.now();
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 const step = (msg: string) => console.log(`[${secs(Date.now() - t0).padStart(6)}] ${msg}`);
 
-function secrets(): { apiKey: string; hfToken: string } {
-  const file = join(STATE, "secrets.json");
-  if (!existsSync(file)) {
-    mkdirSync(STATE, { recursive: true });
-    writeFileSync(file, JSON.stringify({ apiKey: `sk-demo-${randomBytes(12).toString("hex")}`, hfToken: `hf_demo${randomBytes(12).toString("hex")}` }), { mode: 0o600 });
+/** Made once and kept (mode 0600) beside the demo's state: the same secrets and passphrase on every run. */
+function kept(name: string, make: () => string): string {
+  const file = join(STATE, name);
+  if (!existsSync(file)) writeFileSync(file, make(), { mode: 0o600 });
+  return readFileSync(file, "utf8");
+}
+
+/**
+ * The demo's project: the committed Pulumi.yaml and stack files, copied
+ * afresh so the demo runs what is committed, each keeping the encryption
+ * salt its secrets were set with.
+ */
+function project(): void {
+  mkdirSync(PROJECT, { recursive: true });
+  copyFileSync(join(REPO, "Pulumi.yaml"), join(PROJECT, "Pulumi.yaml"));
+  for (const s of STACKS) {
+    const file = join(PROJECT, `Pulumi.${s}.yaml`);
+    const salt = existsSync(file) ? /^encryptionsalt: .*$/m.exec(readFileSync(file, "utf8"))?.[0] : undefined;
+    writeFileSync(file, `${salt ? `${salt}\n` : ""}${readFileSync(join(REPO, `Pulumi.${s}.yaml`), "utf8")}`);
   }
-  return JSON.parse(readFileSync(file, "utf8"));
 }
 
-/** The committed profile, with the host paths moved under the demo's cache (this is not the GPU host). */
-function profile(stack: string): ValidatedProfile {
-  const p = loadStack(stack);
-  p.host.hfCachePath = join(STATE, "hf-cache");
-  p.host.compileCachePath = join(STATE, "vllm-cache");
-  return p;
+async function stack(name: string) {
+  const passphrase = kept("passphrase", () => randomBytes(24).toString("hex"));
+  const s = await programStack(name, PROJECT, localBackendEnv(join(STATE, "state"), passphrase));
+  // This is not the GPU host: its caches live under the demo's folder.
+  await s.setAllConfig(
+    {
+      apiKey: { value: kept("api-key", () => `sk-demo-${randomBytes(12).toString("hex")}`), secret: true },
+      hfToken: { value: kept("hf-token", () => `hf_demo${randomBytes(12).toString("hex")}`), secret: true },
+      "host.hfCachePath": { value: join(STATE, "hf-cache") },
+      "host.compileCachePath": { value: join(STATE, "vllm-cache") },
+      "container.env.STANDIN_LOAD_SECONDS": { value: LOAD_SECONDS },
+      "container.env.STANDIN_DOWNLOAD_SECONDS": { value: DOWNLOAD_SECONDS },
+    },
+    true,
+  );
+  return s;
 }
 
-function probeHost(p: ValidatedProfile, stack: string): void {
-  const out = execFileSync("/bin/sh", ["-c", PROBE_SCRIPT], { encoding: "utf8" });
-  const probe = parseProbe(out);
-  const { errors, notes } = checkHost(probe, { stack, gpus: p.host.gpus, gpuMemoryUtilization: p.vllm.gpuMemoryUtilization, plannedGpuMemoryMiB: p.host.gpuMemoryMiB });
-  step(`host probe: ${probe.gpus.map((g) => `GPU ${g.index} ${g.name} ${g.memoryTotalMiB} MiB`).join(", ")}; runtimes ${probe.runtimes.join(",")}`);
-  for (const n of notes) step(`  note: ${n}`);
-  if (errors.length > 0) throw new Error(`host checks failed:\n  ${errors.join("\n  ")}`);
-}
+/** The engine's own output, indented, blank lines dropped. */
+const engineOut = (text: string) => {
+  for (const line of text.split("\n")) if (line.trim()) process.stdout.write(`    | ${line}\n`);
+};
 
-
-function gate(p: ValidatedProfile): void {
-  const r = spawnSync("/bin/sh", ["-c", readyGateScript({ containerName: p.server.containerName, port: p.server.port, timeoutSeconds: 120 })], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(r.stderr);
-}
-
-/** Starts the stack's container: reuses it when its settings are unchanged, else replaces it. */
-async function deploy(stack: string, p: ValidatedProfile, s: { apiKey: string; hfToken: string }): Promise<string> {
-  const existing = await inspect(p.server.containerName);
-  if (existing && existing.Config.Labels["org.myia.config-hash"] === configHash(p, stack)) {
-    if (existing.State.Running) return "reused (running, unchanged)";
-    await start(p.server.containerName);
-    return "restarted the kept container";
+async function up(name: string): Promise<void> {
+  const p = loadStack(name);
+  step(`== pulumi up --stack ${name}: ${p.model.id} on vLLM ${p.vllmVersion}, port ${p.server.port}`);
+  const s = await stack(name);
+  const outage = watchOutage(STACKS.map((x) => loadStack(x).server.port));
+  const tUp = Date.now();
+  let buffered = "";
+  try {
+    const r = await s.up({ onOutput: (o) => (buffered += o) });
+    engineOut(buffered);
+    const downMs = await outage.stop();
+    const changes = Object.entries(r.summary.resourceChanges ?? {}).map(([k, v]) => `${k} ${v}`).join(", ");
+    step(`${name}: up in ${secs(Date.now() - tUp)} (${changes}); no model answered for ${secs(downMs)} (probed every 100 ms; stand-in load time ${LOAD_SECONDS}s)`);
+    const apiKey = (await s.getConfig("apiKey")).value;
+    const report = await validate({ stack: name, profile: p, baseUrl: String(r.outputs.endpoint.value).replace(/\/v1$/, ""), apiKey, containerName: p.server.containerName }, hostAccess(p), {
+      requests: 20,
+      concurrency: 4,
+      log: () => undefined,
+    });
+    console.log(formatReport(report).replace(/^/gm, "           "));
+    if (!report.ok) throw new Error(`validation of ${name} failed`);
+  } catch (e) {
+    await outage.stop();
+    if (buffered) engineOut(buffered);
+    throw e;
   }
-  if (existing) await remove(p.server.containerName);
-  await createAndStart(p, { stack, lease: gpuLease(HOST, p.host.gpus), ...s, extraEnv: [`STANDIN_LOAD_SECONDS=${LOAD_SECONDS}`, `STANDIN_DOWNLOAD_SECONDS=${DOWNLOAD_SECONDS}`] });
-  return existing ? "replaced (settings changed)" : "created";
 }
 
-/** The takeover step `pulumi up` runs: stops (and keeps) other stacks' containers on our GPUs. */
-function takeGpus(stack: string, p: ValidatedProfile): string[] {
-  const r = spawnSync("/bin/sh", ["-c", takeoverScript({ stack, gpus: p.host.gpus, stopTimeoutSeconds: 5 })], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`taking the GPUs over failed:\n${r.stderr}`);
-  return r.stdout.trim().split("\n").filter(Boolean);
-}
-
-async function switchTo(stack: string, s: { apiKey: string; hfToken: string }): Promise<void> {
-  const p = profile(stack);
-  step(`== ${stack}: ${p.model.id} on vLLM ${p.vllmVersion}, port ${p.server.port}`);
-  probeHost(p, stack);
-  const image = await docker("GET", `/images/${encodeURIComponent(`${p.image.repository}:${p.image.tag}`)}/json`);
-  if (image.status !== 200) throw new Error(`image ${p.image.repository}:${p.image.tag} is not on the host`);
-  step(`image ${p.image.repository}:${p.image.tag} in place (stand-in)`);
-  const tFetch = Date.now();
-  const fetched = spawnSync("/bin/sh", ["-c", prefetchWeightsScript({ image: imageRef(p), model: p.model.id, hfCachePath: p.host.hfCachePath })], {
-    encoding: "utf8",
-    env: { ...process.env, HF_TOKEN: s.hfToken, STANDIN_DOWNLOAD_SECONDS: String(DOWNLOAD_SECONDS) },
-  });
-  if (fetched.status !== 0) throw new Error(`fetching the weights failed:\n${fetched.stderr}`);
-  step(`weights in the cache (${/Using cached weights/.test(fetched.stdout) ? "already there" : "downloaded"}) in ${secs(Date.now() - tFetch)}, before anything is stopped`);
-  const tStop = Date.now();
-  const outage = watchOutage([5002, 5003]);
-  const stopped = takeGpus(stack, p);
-  for (const line of stopped) step(line);
-  const how = await deploy(stack, p, s);
-  gate(p);
-  const tReady = Date.now();
-  const downMs = await outage.stop();
-  step(`${p.server.containerName}: ${how}; healthy after ${secs(tReady - tStop)}; no model answered for ${secs(downMs)} (probed every 100 ms; stand-in load time ${LOAD_SECONDS}s)`);
-  const report = await validate({ stack, profile: p, baseUrl: `http://127.0.0.1:${p.server.port}`, apiKey: s.apiKey, containerName: p.server.containerName }, hostAccess(p), {
-    requests: 20,
-    concurrency: 4,
-    log: () => undefined,
-  });
-  console.log(formatReport(report).replace(/^/gm, "           "));
-  if (!report.ok) throw new Error(`validation of ${stack} failed`);
+async function down(): Promise<void> {
+  for (const name of [...STACKS].reverse()) {
+    const s = await stack(name);
+    await s.destroy({ onOutput: () => undefined });
+    step(`destroyed stack ${name}`);
+  }
+  step(`kept the caches in ${STATE} and the images`);
 }
 
 async function finalState(): Promise<void> {
-  const filter = encodeURIComponent(JSON.stringify({ label: [`${PROJECT_LABEL}=${PROJECT_NAME}`] }));
-  const { body } = await docker<{ Names: string[]; State: string; Status: string; Labels: Record<string, string> }[]>("GET", `/containers/json?all=1&filters=${filter}`);
   console.log("\nfinal state:");
-  for (const c of body) console.log(`  ${c.Labels["org.myia.stack"].padEnd(10)} ${c.Names[0].replace(/^\//, "").padEnd(28)} ${c.State.padEnd(8)} ${c.Status}`);
-  for (const stack of ["medium", "medium-vl"]) {
-    const p = profile(stack);
-    console.log(`  ${stack.padEnd(10)} http://localhost:${p.server.port}/v1 ${(await answers(p.server.port)) ? "answers" : "does not answer"}`);
+  for (const name of STACKS) {
+    const p = loadStack(name);
+    const outputs = await (await stack(name)).outputs();
+    const where = outputs.endpoint ? String(outputs.endpoint.value) : "not deployed";
+    console.log(`  ${name.padEnd(10)} ${p.server.containerName.padEnd(28)} ${where.padEnd(28)} ${(await answers(p.server.port)) ? "answers" : "does not answer"}`);
   }
 }
 
-async function main(): Promise<void> {
-  console.log("myia-vllm demo: a STAND-IN GPU host. The model server is a stand-in for vLLM (no GPU, no weights);");
-  console.log("containers get the settings the Pulumi program declares, applied through the Docker API, because");
-  console.log("the docker and command Pulumi plugins cannot be built on this machine (see README).\n");
-  if (process.argv.includes("--down")) {
-    for (const stack of ["medium", "medium-vl"]) await remove(profile(stack).server.containerName);
-    step(`removed the demo's containers; kept the caches in ${STATE} and the images`);
-    return;
+async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { down: { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE.split("\n")[0]}`);
+    return 2;
   }
-  const s = secrets();
-  await switchTo("medium", s);
-  await switchTo("medium-vl", s);
-  await switchTo("medium", s);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  console.log("myia-vllm demo: a STAND-IN GPU host. The model server is a stand-in for vLLM (no GPU, no weights);");
+  console.log("every change goes through the Pulumi engine running this program (Automation API, inline).");
+  const missing = missingPlugins();
+  if (missing) throw new Error(missing);
+  for (const line of describePlugins()) console.log(`  ${line}`);
+  console.log();
+  mkdirSync(STATE, { recursive: true });
+  project();
+  if (values.down) {
+    await down();
+    return 0;
+  }
+  await up("medium");
+  await up("medium-vl");
+  await up("medium");
   await finalState();
   step("done");
+  return 0;
 }
 
-main().catch((e: Error) => {
-  console.error(`demo failed: ${e.message}`);
-  process.exitCode = 1;
-});
+// A failed inline run leaves the program's pending registrations behind; the outcome is reported below.
+process.on("unhandledRejection", () => undefined);
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(`demo failed: ${e.message}`);
+    process.exit(1);
+  },
+);

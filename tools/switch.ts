@@ -15,11 +15,11 @@
  * The engine needs PULUMI_BACKEND_URL (or a login) and PULUMI_CONFIG_PASSPHRASE
  * as for any pulumi command, and the docker and command plugins.
  */
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { ValidatedProfile } from "../components/config/schema";
+import { engineFailure, programStack } from "./lib/engine";
 import { takeLock } from "./lib/lock";
 import { watchOutage } from "./lib/outage";
 import { loadStack, REPO, servingStacks, stackNames } from "./lib/stacks";
@@ -28,17 +28,7 @@ import { formatReport, hostAccess, validate } from "./validate";
 const started = Date.now();
 const log = (line: string) => console.log(`[switch ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 
-async function stackFor(name: string, dir: string): Promise<Stack> {
-  const program = async () => ((await import(join(REPO, "index.ts"))).default as () => Promise<Record<string, unknown>>)();
-  return LocalWorkspace.createOrSelectStack({ stackName: name, projectName: "myia-vllm", program }, { workDir: dir });
-}
-
-/** What the operator needs to see of a failed engine run: its errors and the container's log lines. */
-function failure(text: string, n = 24): string {
-  const seen = new Set<string>();
-  const lines = text.split("\n").filter((l) => /error:|did not become healthy|^\s+\| /.test(l) && !/^\s+at /.test(l) && !seen.has(l.trim()) && seen.add(l.trim()));
-  return (lines.length ? lines : text.trim().split("\n").slice(-n)).slice(0, n).join("\n");
-}
+const stackFor = (name: string, dir: string) => programStack(name, dir);
 
 async function upAndValidate(name: string, dir: string, profile: ValidatedProfile, requests: number): Promise<{ ok: boolean; step: string; detail: string }> {
   const stack = await stackFor(name, dir);
@@ -59,7 +49,7 @@ async function upAndValidate(name: string, dir: string, profile: ValidatedProfil
     return report.ok ? { ok: true, step: "validate", detail: "" } : { ok: false, step: "validate", detail: report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join("; ") };
   } catch (e) {
     log(`up ${name}: FAILED after ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    return { ok: false, step: "up", detail: failure((e as Error).message) };
+    return { ok: false, step: "up", detail: engineFailure((e as Error).message) };
   }
 }
 
@@ -84,7 +74,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       const preview = await (await stackFor(target, dir)).preview();
       log(`preview ${target}: ok (${JSON.stringify(preview.changeSummary)})`);
     } catch (e) {
-      log(`preview ${target}: FAILED; nothing was changed\n${failure((e as Error).message)}`);
+      log(`preview ${target}: FAILED; nothing was changed\n${engineFailure((e as Error).message)}`);
       return 1;
     }
 

@@ -11,6 +11,17 @@ export const PROJECT_NAME = "myia-vllm";
 
 const MARK = "### myia-probe";
 
+/**
+ * POSIX sh, with a container id in $id: sets $devices to the GPUs it was
+ * given, as "0,1" or "all". Device requests (`--gpus`, what our containers
+ * use) come first; the nvidia runtime's NVIDIA_VISIBLE_DEVICES after; empty
+ * when it names none.
+ */
+export const FOREIGN_GPUS = [
+  `devices=$(docker inspect -f '{{range $i, $r := .HostConfig.DeviceRequests}}{{if $i}},{{end}}{{if $r.DeviceIDs}}{{join $r.DeviceIDs ","}}{{else}}all{{end}}{{end}}' "$id")`,
+  `[ -n "$devices" ] || devices=$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$id" | sed -n 's/^NVIDIA_VISIBLE_DEVICES=//p')`,
+].join("; ");
+
 /** POSIX sh: runs on the host. Each section ends with its exit status. */
 const BASE_PROBE = [
   `echo "${MARK} gpus"; ${GPU_QUERY} 2>&1; echo "${MARK} status $?"`,
@@ -21,13 +32,13 @@ const BASE_PROBE = [
   `  docker inspect -f 'container|{{.Name}}|{{.State.Status}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.gpu-lease"}}' "$id"`,
   `  docker top "$id" -eo pid 2>/dev/null | tail -n +2 | sed 's/^ */pid /'`,
   `done`,
-  // Running containers of anything else that were given GPUs. Only the
-  // NVIDIA_VISIBLE_DEVICES line of their environment leaves the host.
+  // Running containers of anything else that were given GPUs. Only which
+  // GPUs they hold leaves the host, not the rest of their environment.
   `for id in $(docker ps -q 2>/dev/null); do`,
   `  info=$(docker inspect -f '{{index .Config.Labels "${PROJECT_LABEL}"}}|{{.Name}}|{{.HostConfig.Runtime}}|{{len .HostConfig.DeviceRequests}}' "$id") || continue`,
   `  case "$info" in ${PROJECT_NAME}\|*) continue ;; esac`,
   `  case "$info" in *\|nvidia\|*|*\|[1-9]*) ;; *) continue ;; esac`,
-  `  devices=$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$id" | sed -n 's/^NVIDIA_VISIBLE_DEVICES=//p')`,
+  `  ${FOREIGN_GPUS}`,
   `  echo "foreign|\${info#*|}|\${devices:-all}"`,
   `done; echo "${MARK} status 0"`,
 ].join("\n");

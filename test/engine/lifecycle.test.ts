@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { docker, inspect, logs, remove } from "../../tools/lib/dockerApi";
+import { containerNames, handRun, inspect, logs, mustInspect, remove, stop } from "../helpers/docker";
 import { watchOutage } from "../../tools/lib/outage";
 import { pngDataUrl, solidPng } from "../../tools/lib/png";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
@@ -57,9 +57,7 @@ describe("lifecycle with the real engine", { skip: needsPlugins }, () => {
   });
 
   after(async () => {
-    const { body } = await docker<{ Names: string[] }[]>("GET", "/containers/json?all=1");
-    for (const c of body) {
-      const n = c.Names[0].replace(/^\//, "");
+    for (const n of await containerNames()) {
       if ([MEDIUM.container, VL.container].some((ours) => n === ours || n.startsWith(`${ours}-replaced-`))) await remove(n);
     }
   });
@@ -114,7 +112,7 @@ describe("lifecycle with the real engine", { skip: needsPlugins }, () => {
   });
 
   it("5a. drift: a container stopped by hand is seen by refresh and started by up", async () => {
-    await docker("POST", `/containers/${MEDIUM.container}/stop?t=2`);
+    await stop(MEDIUM.container);
     const refresh = await op(MEDIUM.stack, { op: "refresh" });
     assert.equal(refresh.ok, true, refresh.output);
     assert.match(refresh.output, /medium-container/);
@@ -131,15 +129,14 @@ describe("lifecycle with the real engine", { skip: needsPlugins }, () => {
   });
 
   it("5c. drift: a container replaced by hand with other env is reported at preview and repaired by up", async () => {
-    const was = await inspect(MEDIUM.container);
+    const was = await mustInspect(MEDIUM.container);
     await remove(MEDIUM.container);
-    await docker("POST", `/containers/create?name=${MEDIUM.container}`, { Image: was.Config.Image, Cmd: was.Config.Cmd, Env: [...was.Config.Env, "VLLM_LOGGING_LEVEL=DEBUG"], Labels: was.Config.Labels, HostConfig: was.HostConfig });
-    await docker("POST", `/containers/${MEDIUM.container}/start`);
+    await handRun(MEDIUM.container, { Image: was!.Config.Image, Cmd: was!.Config.Cmd, Env: [...was!.Config.Env, "VLLM_LOGGING_LEVEL=DEBUG"], Labels: was!.Config.Labels, HostConfig: was!.HostConfig });
     const preview = await op(MEDIUM.stack, { op: "preview" });
     assert.match(preview.output, /container myia_vllm-medium-qwen3 differs from the one declared \(its environment differs\): changed by hand, or config not applied yet; up replaces it/);
     const up = await op(MEDIUM.stack, { op: "up" });
     assert.equal(up.ok, true, up.output);
-    const now = await inspect(MEDIUM.container);
+    const now = await mustInspect(MEDIUM.container);
     assert.ok(!now.Config.Env.includes("VLLM_LOGGING_LEVEL=DEBUG"), "the declared container replaced the hand-made one");
     assert.equal(now.State.Status, "running");
     assert.match(up.output, /set myia_vllm-medium-qwen3 aside as myia_vllm-medium-qwen3-replaced-\d+/);
@@ -159,14 +156,14 @@ describe("lifecycle with the real engine", { skip: needsPlugins }, () => {
     assert.deepEqual(replaced, ["medium-vl-container", "medium-vl-ready", "medium-vl-takeover"]);
     const up = await op(VL.stack, { op: "up" });
     assert.equal(up.ok, true, up.output);
-    const c = await inspect(VL.container);
+    const c = await mustInspect(VL.container);
     assert.ok(c.Args.includes('{"image":2,"video":0}'), JSON.stringify(c.Args));
-    assert.equal(c.Config.Healthcheck.Interval, 7e9);
+    assert.equal(c.Config.Healthcheck?.Interval, 7e9);
   });
 
   it("7. interrupted up: after pulumi is killed mid-update, `pulumi cancel` then up recovers", async () => {
     await op(VL.stack, { op: "configure", config: { "vision.limitMmPerPrompt.image": { value: "3" } } });
-    const before = (await inspect(VL.container)).Id;
+    const before = (await mustInspect(VL.container)).Id;
     let pid = 0;
     const run = op(VL.stack, { op: "up" }, (p) => (pid = p));
     // Kill the whole run (Automation API, pulumi CLI, plugins) once it is replacing the container.
@@ -195,7 +192,7 @@ describe("lifecycle with the real engine", { skip: needsPlugins }, () => {
   it("9. secrets: never in plaintext in state, stack files, argv or captured logs", async () => {
     const texts = [String((await op(MEDIUM.stack, { op: "export" })).state), String((await op(VL.stack, { op: "export" })).state)];
     for (const f of ["Pulumi.medium.yaml", "Pulumi.medium-vl.yaml"]) texts.push(readFileSync(join(workDir, f), "utf8"));
-    const c = await inspect(MEDIUM.container);
+    const c = await mustInspect(MEDIUM.container);
     texts.push(JSON.stringify([c.Path, c.Args]), await logs(MEDIUM.container), ...captured);
     for (const t of texts) assert.ok(!t.includes(API_KEY) && !t.includes(HF_TOKEN), t.slice(0, 200));
   });

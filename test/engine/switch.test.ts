@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { docker, inspect, remove } from "../../tools/lib/dockerApi";
+import { mustInspect, remove } from "../helpers/docker";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
 
 const REPO = join(__dirname, "..", "..");
@@ -44,7 +44,7 @@ describe("npm run switch", { skip: needsPlugins }, () => {
     assert.match(r.out, /preview medium-vl: ok/);
     assert.match(r.out, /validate medium-vl: PASSED/);
     assert.match(r.out, /switched to medium-vl; no model answered for [\d.]+ s/);
-    assert.equal((await inspect("myia_vllm-medium-qwen3")).State.Status, "exited");
+    assert.equal((await mustInspect("myia_vllm-medium-qwen3")).State.Status, "exited");
   });
 
   it("rolls back by itself when the target never becomes healthy", async () => {
@@ -54,7 +54,7 @@ describe("npm run switch", { skip: needsPlugins }, () => {
     assert.match(r.out, /medium failed at up:/);
     assert.match(r.out, /did not become healthy/);
     assert.match(r.out, /rolled back: medium-vl answers again; no model answered for [\d.]+ s/);
-    assert.equal((await inspect("myia_vllm-medium-vl-qwen3")).State.Status, "running");
+    assert.equal((await mustInspect("myia_vllm-medium-vl-qwen3")).State.Status, "running");
     await project.op("medium", { op: "configure", remove: ["container.env.STANDIN_FAIL"], config: { "container.readyTimeoutSeconds": { value: "30" } } });
   });
 
@@ -74,6 +74,5 @@ describe("npm run switch", { skip: needsPlugins }, () => {
     assert.equal(second.code, 2, second.out);
     assert.match(second.out, /another switch is running \(pid \d+\); wait for it to end/);
     assert.equal((await first).code, 0);
-    void docker;
   });
 });

@@ -12,7 +12,7 @@ import { configHash, plainEnv, secretEnv } from "../../components/containerSpec"
 import { ownDrift } from "../../components/host/drift";
 import { parseProbe, probeScript } from "../../components/host/probe";
 import { takeoverScript } from "../../components/takeover";
-import { createAndStart, docker, inspect, remove } from "../../tools/lib/dockerApi";
+import { handRun, handRunProfile, inspect, remove } from "../helpers/docker";
 import { testProfile } from "../helpers/profile";
 
 const API_KEY = "sk-drift-93a1";
@@ -31,7 +31,7 @@ describe("drift detection on the host", () => {
 
   it("finds no drift in the container the program declares", async () => {
     await remove(p.server.containerName);
-    await createAndStart(p, { stack: "medium", lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN });
+    await handRunProfile(p, { stack: "medium", lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN });
     const own = probe().own;
     assert.ok(own, "the probe did not find our container");
     assert.equal(own.configHash, expected.configHash);
@@ -42,15 +42,7 @@ describe("drift detection on the host", () => {
     const was = await inspect(p.server.containerName);
     await remove(p.server.containerName);
     // Same name, same labels, same image and command; one more variable.
-    const created = await docker("POST", `/containers/create?name=${p.server.containerName}`, {
-      Image: was.Config.Image,
-      Cmd: was.Config.Cmd,
-      Env: [...was.Config.Env, "VLLM_LOGGING_LEVEL=DEBUG"],
-      Labels: was.Config.Labels,
-      HostConfig: { Runtime: "nvidia" },
-    });
-    assert.equal(created.status, 201);
-    await docker("POST", `/containers/${p.server.containerName}/start`);
+    await handRun(p.server.containerName, { Image: was!.Config.Image, Cmd: was!.Config.Cmd, Env: [...was!.Config.Env, "VLLM_LOGGING_LEVEL=DEBUG"], Labels: was!.Config.Labels, HostConfig: was!.HostConfig });
 
     const why = ownDrift(probe().own, expected);
     assert.equal(why, "its environment differs");
@@ -60,15 +52,15 @@ describe("drift detection on the host", () => {
     assert.ok(aside, r.stdout);
     assert.equal(await inspect(p.server.containerName), undefined, "the name is free for the declared container");
     const kept = await inspect(aside[1]);
-    assert.equal(kept.State.Status, "exited", "the hand-made container is stopped and kept, not deleted");
+    assert.equal(kept!.State.Status, "exited", "the hand-made container is stopped and kept, not deleted");
     await remove(aside[1]);
   });
 
   it("finds a container replaced by hand with other labels", async () => {
-    await createAndStart(p, { stack: "medium", lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN });
-    const was = await inspect(p.server.containerName);
+    await handRunProfile(p, { stack: "medium", lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN });
+    const was = (await inspect(p.server.containerName))!;
     await remove(p.server.containerName);
-    await docker("POST", `/containers/create?name=${p.server.containerName}`, { Image: was.Config.Image, Cmd: was.Config.Cmd, Env: was.Config.Env, Labels: { ...was.Config.Labels, "org.myia.config-hash": "handmade" }, HostConfig: { Runtime: "nvidia" } });
+    await handRun(p.server.containerName, { Image: was.Config.Image, Cmd: was.Config.Cmd, Env: was.Config.Env, Labels: { ...was.Config.Labels, "org.myia.config-hash": "handmade" }, HostConfig: was.HostConfig });
     assert.match(ownDrift(probe().own, expected) ?? "", /its config-hash label is "handmade"/);
   });
 });

@@ -5,8 +5,9 @@
  * come from components/containerSpec, the same code VllmService uses; the
  * health gate is the same script `pulumi up` runs.
  *
- * Not the Pulumi engine: the docker provider plugin cannot be built here (see
- * the README). These tests prove the rendered argv, env, healthcheck and gate.
+ * Containers started by hand (test/helpers/docker), not by the engine: these
+ * tests hold the stand-in image to the real one's behaviour, and prove the
+ * rendered argv, env, healthcheck and gate; the engine suites deploy them.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -18,7 +19,7 @@ import { validateProfile } from "../../components/config/schema";
 import { imageRef } from "../../components/containerSpec";
 import { readyGateScript } from "../../components/readyGate";
 import { prefetchWeightsScript } from "../../components/weights";
-import { createAndStart, inspect, logs, remove } from "../../tools/lib/dockerApi";
+import { handRunProfile, logs, mustInspect, remove } from "../helpers/docker";
 import { pngDataUrl, solidPng } from "../../tools/lib/png";
 import { testProfile } from "../helpers/profile";
 
@@ -54,7 +55,7 @@ async function run(stack: string, opts: { extraEnv?: string[]; vllm?: Record<str
   // One profile's port is held by one container at a time, as on the real host.
   for (const n of names) await remove(n);
   names.push(name);
-  await createAndStart(p, { stack, lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN, extraEnv: [...FAST, ...(opts.extraEnv ?? [])] });
+  await handRunProfile(p, { stack, lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN, extraEnv: [...FAST, ...(opts.extraEnv ?? [])] });
   return { p, name };
 }
 
@@ -77,9 +78,10 @@ describe("stand-in GPU host: the containers our stacks declare", () => {
     assert.equal(answer.json().object, "chat.completion");
     assert.equal((await chat(p.server.port, "Qwen/Qwen3-32B-AWQ", "Say hello", null)).status, 401);
 
-    const info = await inspect(name);
-    assert.equal(info.State.Health.Status === "healthy" || info.State.Running, true);
-    assert.equal(info.HostConfig.Runtime, "nvidia");
+    const info = await mustInspect(name);
+    assert.equal(info.State.Health?.Status === "healthy" || info.State.Running, true);
+    // The GPUs as a device request (`--gpus '"device=0,1"'`), which the stand-in host accepts.
+    assert.deepEqual(info.HostConfig.DeviceRequests?.map((d) => d.DeviceIDs), [["0", "1"]]);
     assert.ok(info.Config.Env.includes("NVIDIA_VISIBLE_DEVICES=0,1"));
     // Secrets: in the environment only, never in the argv, never in the logs.
     const argv = JSON.stringify([info.Path, info.Args]);
@@ -156,10 +158,10 @@ describe("stand-in GPU host: the containers our stacks declare", () => {
     p.server.containerName = `itest-removed-${process.pid}`;
     for (const n of names) await remove(n);
     names.push(p.server.containerName);
-    await createAndStart(p, { stack: "medium-vl", lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN, extraEnv: FAST });
-    let info;
+    await handRunProfile(p, { stack: "medium-vl", lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: HF_TOKEN, extraEnv: FAST });
+    let info = await mustInspect(p.server.containerName);
     for (let i = 0; i < 50; i++) {
-      info = await inspect(p.server.containerName);
+      info = await mustInspect(p.server.containerName);
       if (info.State.Status === "exited") break;
       await new Promise((r) => setTimeout(r, 200));
     }

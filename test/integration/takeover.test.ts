@@ -7,21 +7,20 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
 import { takeoverScript } from "../../components/takeover";
-import { docker, inspect, remove } from "../../tools/lib/dockerApi";
+import { handRun, inspect, remove } from "../helpers/docker";
 
 const tag = `${process.pid}`;
-const names = { vl: `tk-vl-${tag}`, mine: `tk-mine-${tag}`, far: `tk-far-${tag}`, foreign: `tk-foreign-${tag}` };
+const names = { vl: `tk-vl-${tag}`, mine: `tk-mine-${tag}`, far: `tk-far-${tag}`, foreign: `tk-foreign-${tag}`, foreignGpus: `tk-foreign-gpus-${tag}` };
 
-async function run(name: string, labels: Record<string, string>, env: string[] = []) {
-  const create = await docker<{ Id: string }>("POST", `/containers/create?name=${name}`, {
+/** `docker run --gpus '"device=<gpus>"'` (how our containers get GPUs), or `--runtime nvidia -e NVIDIA_VISIBLE_DEVICES=<gpus>`. */
+async function run(name: string, labels: Record<string, string>, gpus: string, how: "requests" | "runtime" = "requests") {
+  await handRun(name, {
     Image: "vllm/vllm-openai:v0.11.0",
     Cmd: ["Qwen/Qwen3-32B-AWQ", "--port", "8000"],
-    Env: ["STANDIN_LOAD_SECONDS=30", ...env],
+    Env: ["STANDIN_LOAD_SECONDS=30", ...(how === "runtime" ? [`NVIDIA_VISIBLE_DEVICES=${gpus}`] : [])],
     Labels: labels,
-    HostConfig: { Runtime: "nvidia" },
+    HostConfig: how === "runtime" ? { Runtime: "nvidia" } : { DeviceRequests: [{ Driver: "", Count: 0, DeviceIDs: gpus.split(","), Capabilities: [["gpu"]], Options: {} }] },
   });
-  assert.equal(create.status, 201, JSON.stringify(create.body));
-  await docker("POST", `/containers/${name}/start`);
 }
 
 const ours = (stack: string, gpus: string) => ({ "org.myia.project": "myia-vllm", "org.myia.stack": stack, "org.myia.gpu-lease": `local:gpus=${gpus}` });
@@ -34,15 +33,17 @@ describe("takeover", () => {
 
   it("stops and keeps the other stack's container, refuses a foreign one, leaves the rest", async () => {
     for (const n of Object.values(names)) await remove(n);
-    await run(names.vl, ours("medium-vl", "0,1"));
-    await run(names.mine, ours("medium", "0,1"));
-    await run(names.far, ours("small", "2"));
-    await run(names.foreign, {}, ["NVIDIA_VISIBLE_DEVICES=1"]);
+    await run(names.vl, ours("medium-vl", "0,1"), "0,1");
+    await run(names.mine, ours("medium", "0,1"), "0,1");
+    await run(names.far, ours("small", "2"), "2");
+    await run(names.foreign, {}, "1", "runtime");
+    await run(names.foreignGpus, {}, "0");
 
     const r = takeover();
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`stopped ${names.vl} \\(stack medium-vl, GPUs 0,1\\); kept: \`pulumi up --stack medium-vl\` starts it again`));
     assert.match(r.stderr, new RegExp(`refusing to stop ${names.foreign}: it is not a container of this project and holds GPU\\(s\\) 1; stop it yourself \\(docker stop ${names.foreign}\\)`));
+    assert.match(r.stderr, new RegExp(`refusing to stop ${names.foreignGpus}: it is not a container of this project and holds GPU\\(s\\) 0;`));
     const state = async (n: string) => (await inspect(n))?.State.Status;
     assert.equal(await state(names.vl), "exited"); // stopped, kept
     assert.equal(await state(names.mine), "running");
@@ -51,6 +52,7 @@ describe("takeover", () => {
 
     // Once the operator has dealt with the foreign container, the step passes.
     await remove(names.foreign);
+    await remove(names.foreignGpus);
     const again = takeover();
     assert.equal(again.status, 0, again.stderr);
     assert.equal(again.stdout, "");

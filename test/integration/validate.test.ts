@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { ValidatedProfile } from "../../components/config/schema";
 import { readyGateScript } from "../../components/readyGate";
-import { createAndStart, remove } from "../../tools/lib/dockerApi";
+import { handRunProfile, remove } from "../helpers/docker";
 import { hostAccess, Target, validate } from "../../tools/validate";
 import { REPO, testProfile } from "../helpers/profile";
 
@@ -26,7 +26,7 @@ async function serve(stack: string, extraEnv: string[] = [], containerName?: str
   p.server.containerName = containerName ?? `itest-validate-${stack}-${process.pid}`;
   for (const n of [...created, p.server.containerName]) await remove(n);
   created.push(p.server.containerName);
-  await createAndStart(p, { stack, lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: "hf_x", extraEnv: [...FAST, ...extraEnv] });
+  await handRunProfile(p, { stack, lease: "local:gpus=0,1", apiKey: API_KEY, hfToken: "hf_x", extraEnv: [...FAST, ...extraEnv] });
   const gate = spawnSync("sh", ["-c", readyGateScript({ containerName: p.server.containerName, port: p.server.port, timeoutSeconds: 60 })], { encoding: "utf8" });
   assert.equal(gate.status, 0, gate.stderr);
   return p;

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The docker and command Pulumi plugins, resolved in one place. Sourced by
+# scripts/toolchain.sh (`toolchain_plugins`). For each plugin, in order:
+#   1. the official plugin, already installed at the pinned version: on PATH,
+#      or in Pulumi's plugin cache (`pulumi plugin ls`);
+#   2. the official plugin, downloaded: `pulumi plugin install resource <name>
+#      <version>`, with a short timeout (it fails fast where the download is
+#      blocked);
+#   3. our offline build, cached under $MYIA_CACHE/plugins (outside the repo):
+#      docker: plugins/docker, the Terraform bridge serving the upstream
+#        provider, built from the Go module proxy;
+#      command: standin/command, a stand-in that says so when it starts.
+# Each choice is printed and recorded in $MYIA_CACHE/plugins/resolved.tsv
+# (name, version, source, path), which the engine runs read
+# (tools/lib/plugins.ts) to say which plugin they used.
+# Only a chosen offline build's folder is put on PATH: Pulumi prefers a
+# plugin on PATH to the one in its cache, so an official plugin is never shadowed.
+
+_pl_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+_pl_dir="$MYIA_CACHE/plugins"
+_pl_log() { echo "plugins: $*" >&2; }
+
+# The official plugin, where the engine would find it; prints its path.
+_pl_official() {
+  local name=$1 version=$2 p
+  p=$(command -v "pulumi-resource-$name" 2>/dev/null)
+  if [ -n "$p" ] && [[ $p != "$_pl_dir"/* ]]; then echo "$p"; return 0; fi
+  command -v pulumi >/dev/null 2>&1 || return 1
+  pulumi plugin ls --json 2>/dev/null | node -e '
+    const [name, version] = process.argv.slice(1);
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const hit = (JSON.parse(s || "[]") || []).find((p) => p.kind === "resource" && p.name === name && p.version === version);
+      if (!hit) process.exit(1);
+      console.log(hit.path || `${name}-v${version} (plugin cache)`);
+    });' "$name" "$version"
+}
+
+# A hash of what an offline build is made of, so a change rebuilds it.
+_pl_hash() {
+  (cd "$1" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) ! -name schema-embed.json | LC_ALL=C sort | xargs sha256sum; go version) | sha256sum | cut -c1-16
+}
+
+# docker: the bridge's generator writes the schema, which the plugin embeds.
+_pl_build_docker() {
+  local version=$1 out=$2 w=$3
+  local ld="-s -w -X myia.local/plugins/docker/version.Version=$version"
+  cp -r "$_pl_root/plugins/docker/." "$w/"
+  (cd "$w" && go build -trimpath -ldflags "$ld" -o "$w/pulumi-tfgen-docker" ./cmd/pulumi-tfgen-docker) || return 1
+  "$w/pulumi-tfgen-docker" schema --out "$w/cmd/pulumi-resource-docker" || return 1
+  mv "$w/cmd/pulumi-resource-docker/schema.json" "$w/cmd/pulumi-resource-docker/schema-embed.json"
+  (cd "$w" && go vet ./... && go build -trimpath -ldflags "$ld" -o "$out/pulumi-resource-docker" ./cmd/pulumi-resource-docker)
+}
+
+_pl_build_command() {
+  local version=$1 out=$2 w=$3
+  cp -r "$_pl_root/standin/command/." "$w/"
+  (cd "$w" && go vet ./... && go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$out/pulumi-resource-command" .)
+}
+
+# Builds (or reuses) the offline plugin; prints the folder holding the binary.
+_pl_offline() {
+  local name=$1 version=$2 src
+  case $name in docker) src="$_pl_root/plugins/docker" ;; command) src="$_pl_root/standin/command" ;; esac
+  local dir="$_pl_dir/$name-$version" hash
+  hash=$(_pl_hash "$src")
+  if [ -x "$dir/bin/pulumi-resource-$name" ] && [ "$(cat "$dir/hash" 2>/dev/null)" = "$hash" ]; then echo "$dir/bin"; return 0; fi
+  _pl_log "building the offline $name plugin $version from the Go module proxy (minutes the first time; log: $dir/build.log)"
+  rm -rf "$dir" && mkdir -p "$dir/bin" "$dir/src"
+  if ! "_pl_build_$name" "$version" "$dir/bin" "$dir/src" >"$dir/build.log" 2>&1; then
+    tail -n 20 "$dir/build.log" >&2
+    return 1
+  fi
+  echo "$hash" >"$dir/hash"
+  echo "$dir/bin"
+}
+
+# _pl_resolve <name> <version> <what the offline build is>
+_pl_resolve() {
+  local name=$1 version=$2 offline=$3 path source
+  if path=$(_pl_official "$name" "$version"); then
+    source="official (installed)"
+  elif command -v pulumi >/dev/null 2>&1 && timeout 30 pulumi plugin install resource "$name" "$version" >"$_pl_dir/install-$name.log" 2>&1 && path=$(_pl_official "$name" "$version"); then
+    source="official (downloaded)"
+  elif path=$(_pl_offline "$name" "$version"); then
+    export PATH="$path:$PATH"
+    path="$path/pulumi-resource-$name"
+    source=$offline
+  else
+    _tc_blocked "pulumi-resource-$name $version" "no official plugin installed or downloadable, and the offline build failed (see $_pl_dir/$name-$version/build.log)"
+    return 1
+  fi
+  _pl_log "$name $version: $source: $path"
+  printf '%s\t%s\t%s\t%s\n' "$name" "$version" "$source" "$path" >>"$_pl_dir/resolved.tsv.new"
+}
+
+toolchain_plugins() {
+  mkdir -p "$_pl_dir"
+  rm -f "$_pl_dir/resolved.tsv.new"
+  local ok=0
+  _pl_resolve docker "$DOCKER_PLUGIN_VERSION" "offline build (plugins/docker: Terraform bridge v$DOCKER_BRIDGE_VERSION + kreuzwerker $DOCKER_TF_PSEUDO)" || ok=1
+  _pl_resolve command "$COMMAND_PLUGIN_VERSION" "STAND-IN (standin/command: local:Command and local:run only)" || ok=1
+  mv -f "$_pl_dir/resolved.tsv.new" "$_pl_dir/resolved.tsv" 2>/dev/null
+  return $ok
+}

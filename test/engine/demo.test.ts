@@ -1,0 +1,64 @@
+/**
+ * The README's first command, end to end through the engine on the stand-in
+ * GPU host (short stand-in load times, its own state folder): up medium, up
+ * medium-vl, up medium, each shown with the engine's own update summary and
+ * validated; a second run changes nothing it need not; --down destroys both
+ * stacks.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { inspect } from "../helpers/docker";
+import { needsPlugins } from "../helpers/engineProject";
+import { REPO } from "../helpers/profile";
+
+const state = mkdtempSync(join(tmpdir(), "myia-demo-"));
+const demo = (...args: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", join(REPO, "tools/demo.ts"), ...args], {
+    cwd: REPO,
+    encoding: "utf8",
+    env: { ...process.env, PATH: `${join(REPO, "standin/nvidia")}:${process.env.PATH}`, MYIA_NVIDIA_SMI_SCENARIO: "rtx4090x2-idle", MYIA_DEMO_STATE: state, STANDIN_LOAD_SECONDS: "1", STANDIN_DOWNLOAD_SECONDS: "1" },
+  });
+
+describe("npm run demo", { skip: needsPlugins }, () => {
+  it("answers --help, and refuses an unknown option with usage and exit 2", () => {
+    const help = demo("--help");
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^usage: npm run demo/);
+    const bad = demo("--bogus");
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /Unknown option '--bogus'[\s\S]*usage: npm run demo/);
+    assert.doesNotMatch(bad.stderr, /^\s+at /m);
+  });
+
+  it("ups medium, medium-vl and medium through the engine, validating each", async () => {
+    const r = demo();
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /STAND-IN GPU host/);
+    assert.match(r.stdout, /plugin docker 5\.2\.0: /);
+    assert.match(r.stdout, /plugin command 1\.2\.1: /);
+    // The engine's own update summary, once an up.
+    assert.equal((r.stdout.match(/^\s+\| Resources:/gm) ?? []).length, 3, r.stdout);
+    assert.match(r.stdout, /\| \s*\+\s+docker:index:Container\s+medium-container\s+created/);
+    assert.match(r.stdout, /stopped myia_vllm-medium-qwen3 \(stack medium, GPUs 0,1\); kept: `pulumi up --stack medium` starts it again/);
+    assert.equal((r.stdout.match(/validate medium: PASSED/g) ?? []).length, 2);
+    assert.match(r.stdout, /validate medium-vl: PASSED/);
+    assert.match(r.stdout, /medium: up in [\d.]+s \(.*\); no model answered for [\d.]+s \(probed every 100 ms/);
+    assert.equal((await inspect("myia_vllm-medium-qwen3"))?.State.Running, true);
+    assert.equal((await inspect("myia_vllm-medium-vl-qwen3"))?.State.Running, false);
+  });
+
+  it("changes only what differs on a second run, and --down destroys both stacks", async () => {
+    const again = demo();
+    assert.equal(again.status, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /== pulumi up --stack medium:[\s\S]*?medium: up in [\d.]+s \(same \d+\)/);
+    const down = demo("--down");
+    assert.equal(down.status, 0, down.stdout + down.stderr);
+    assert.match(down.stdout, /destroyed stack medium-vl[\s\S]*destroyed stack medium/);
+    assert.equal(await inspect("myia_vllm-medium-qwen3"), undefined);
+    assert.equal(await inspect("myia_vllm-medium-vl-qwen3"), undefined);
+  });
+});
