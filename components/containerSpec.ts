@@ -25,12 +25,23 @@ export function plainEnv(p: ValidatedProfile): string[] {
   ];
 }
 
+/** A Docker device request, as the docker provider takes it. */
+export interface GpuRequest {
+  driver: string;
+  deviceIds: string[];
+  capabilities: string[];
+}
+
 /**
- * The GPUs as a Docker device request, what `docker run --gpus '"device=0,1"'`
- * sends: the NVIDIA hook exposes exactly these to the container.
+ * The GPUs as a Docker device request: what `docker run --gpus
+ * '"device=0,1"'` sends, so the NVIDIA hook exposes exactly these GPUs. Not
+ * the provider's `gpus` string: it parses its value as one CSV record, so
+ * "device=0,1" becomes a device list [0] plus a count of 1, which dockerd
+ * refuses ("cannot set both Count and DeviceIDs"), and it strips the quotes
+ * that keep the list whole. `deviceRequests` round-trips exactly.
  */
-export function gpuRequest(p: ValidatedProfile): string {
-  return `device=${p.host.gpus.join(",")}`;
+export function gpuRequest(p: ValidatedProfile): GpuRequest {
+  return { driver: "nvidia", deviceIds: p.host.gpus.map(String), capabilities: ["gpu"] };
 }
 
 /** The secrets reach vLLM only as environment, never as argv. */
@@ -68,14 +79,29 @@ export interface Healthcheck {
   startPeriod: string;
 }
 
+/**
+ * Seconds as Go's time.Duration prints them ("30s", "20m0s", "1h0m0s"): the
+ * docker provider reads a container's healthcheck back in that form, so any
+ * other spelling ("1200s") is a diff on every refresh, and the healthcheck
+ * forces a new container.
+ */
+export function goDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
 export function healthcheck(p: ValidatedProfile): Healthcheck {
   const hc = p.container.healthcheck;
   return {
     tests: ["CMD", "curl", "-fsS", `http://localhost:${p.server.port}/health`],
-    interval: `${hc.intervalSeconds}s`,
-    timeout: `${hc.timeoutSeconds}s`,
+    interval: goDuration(hc.intervalSeconds),
+    timeout: goDuration(hc.timeoutSeconds),
     retries: hc.retries,
-    startPeriod: `${hc.startPeriodSeconds}s`,
+    startPeriod: goDuration(hc.startPeriodSeconds),
   };
 }
 

@@ -56,7 +56,7 @@ for id in $(docker ps -q); do
   if [ "$project" = "${PROJECT_NAME}" ]; then
     [ "$stack" = ${JSON.stringify(a.stack)} ] && continue
     if shares "\${lease#*=}"; then
-      docker stop -t ${a.stopTimeoutSeconds ?? 30} "$id" >/dev/null && echo "stopped $name (stack $stack, GPUs \${lease#*=}); kept: \\\`pulumi up --stack $stack\\\` starts it again"
+      docker stop -t ${a.stopTimeoutSeconds ?? 30} "$id" >/dev/null && echo "stopped $name (stack $stack, GPUs \${lease#*=}); kept: \\\`pulumi up --stack $stack\\\` brings it back"
     fi
   elif [ "$runtime" = nvidia ] || [ "$requests" != 0 ]; then
     # Not ours: only what it was given says which GPUs it holds.

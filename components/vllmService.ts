@@ -51,9 +51,10 @@ export class VllmService extends pulumi.ComponentResource {
     const envs = pulumi.secret(pulumi.all([args.apiKey, args.hfToken]).apply(([apiKey, hfToken]) => [...secretEnv(apiKey, hfToken), ...plainEnv(p)]));
     const containerLabels = Object.entries(labels(p, args.stack, args.grant.lease)).map(([label, value]) => ({ label, value }));
     const dockerEnv = { DOCKER_HOST: p.host.docker };
-    // Which other stack holds the GPUs at this up. The takeover and the gate
-    // run again whenever that changes, e.g. on a rollback to a kept container.
-    const holders = args.grant.holders.join(",") || "none";
+    // Which other stack holds the GPUs at this up, and since when. The
+    // takeover and the gate run again whenever that changes: on every
+    // migration or rollback, even to and from the same stack.
+    const holders = args.grant.holdersKey;
 
     // The weights, into the shared HF cache while the other model still
     // serves; again only when the model or the image changes.
@@ -97,7 +98,7 @@ export class VllmService extends pulumi.ComponentResource {
         image: this.image.imageId,
         command: p.argv,
         envs,
-        gpus: gpuRequest(p),
+        deviceRequests: [gpuRequest(p)],
         ipcMode: p.container.ipcHost ? "host" : undefined,
         shmSize: p.container.shmSizeMiB,
         ports: [{ internal: port, external: port }],
@@ -119,7 +120,7 @@ export class VllmService extends pulumi.ComponentResource {
         // The provider updates these in place without applying them to the
         // running container (a healthcheck change is silently lost), or
         // cannot read them back on refresh: only a new container is certain.
-        replaceOnChanges: ["healthcheck", "envs", "labels", "command", "gpus", "volumes", "ports"],
+        replaceOnChanges: ["healthcheck", "envs", "labels", "command", "deviceRequests", "volumes", "ports"],
       },
     );
 

@@ -45,16 +45,16 @@ _pl_build_docker() {
   local version=$1 out=$2 w=$3
   local ld="-s -w -X myia.local/plugins/docker/version.Version=$version"
   cp -r "$_pl_root/plugins/docker/." "$w/"
-  (cd "$w" && go build -trimpath -ldflags "$ld" -o "$w/pulumi-tfgen-docker" ./cmd/pulumi-tfgen-docker) || return 1
+  (cd "$w" && go build -ldflags "$ld" -o "$w/pulumi-tfgen-docker" ./cmd/pulumi-tfgen-docker) || return 1
   "$w/pulumi-tfgen-docker" schema --out "$w/cmd/pulumi-resource-docker" || return 1
   mv "$w/cmd/pulumi-resource-docker/schema.json" "$w/cmd/pulumi-resource-docker/schema-embed.json"
-  (cd "$w" && go vet ./... && go build -trimpath -ldflags "$ld" -o "$out/pulumi-resource-docker" ./cmd/pulumi-resource-docker)
+  (cd "$w" && go vet ./... && go build -ldflags "$ld" -o "$out/pulumi-resource-docker" ./cmd/pulumi-resource-docker)
 }
 
 _pl_build_command() {
   local version=$1 out=$2 w=$3
   cp -r "$_pl_root/standin/command/." "$w/"
-  (cd "$w" && go vet ./... && go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$out/pulumi-resource-command" .)
+  (cd "$w" && go vet ./... && go build -ldflags "-s -w -X main.version=$version" -o "$out/pulumi-resource-command" .)
 }
 
 # Builds (or reuses) the offline plugin; prints the folder holding the binary.
@@ -66,7 +66,8 @@ _pl_offline() {
   if [ -x "$dir/bin/pulumi-resource-$name" ] && [ "$(cat "$dir/hash" 2>/dev/null)" = "$hash" ]; then echo "$dir/bin"; return 0; fi
   _pl_log "building the offline $name plugin $version from the Go module proxy (minutes the first time; log: $dir/build.log)"
   rm -rf "$dir" && mkdir -p "$dir/bin" "$dir/src"
-  if ! "_pl_build_$name" "$version" "$dir/bin" "$dir/src" >"$dir/build.log" 2>&1; then
+  # -trimpath for every step (vet too), so they share the build cache.
+  if ! GOFLAGS="${GOFLAGS:-} -trimpath" "_pl_build_$name" "$version" "$dir/bin" "$dir/src" >"$dir/build.log" 2>&1; then
     tail -n 20 "$dir/build.log" >&2
     return 1
   fi
@@ -74,12 +75,28 @@ _pl_offline() {
   echo "$dir/bin"
 }
 
+# `pulumi plugin install`, with a short timeout. A failed download is not
+# tried again for a day (MYIA_PLUGIN_RETRY=1 forces it), so every run does
+# not wait on a download that cannot happen here.
+_pl_download() {
+  local name=$1 version=$2 log="$_pl_dir/install-$1-$2.log" failed="$_pl_dir/install-$1-$2.failed"
+  command -v pulumi >/dev/null 2>&1 || return 1
+  if [ -z "${MYIA_PLUGIN_RETRY:-}" ] && [ -n "$(find "$failed" -mmin -1440 2>/dev/null)" ]; then
+    _pl_log "$name $version: the official download failed at $(date -r "$failed" '+%F %T') ($(tail -n 1 "$log" | cut -c1-160)); not retried for a day (MYIA_PLUGIN_RETRY=1 to retry)"
+    return 1
+  fi
+  if timeout 30 pulumi plugin install resource "$name" "$version" >"$log" 2>&1; then rm -f "$failed"; return 0; fi
+  touch "$failed"
+  _pl_log "$name $version: no official plugin installed, and its download failed: $(tail -n 1 "$log" | cut -c1-160)"
+  return 1
+}
+
 # _pl_resolve <name> <version> <what the offline build is>
 _pl_resolve() {
   local name=$1 version=$2 offline=$3 path source
   if path=$(_pl_official "$name" "$version"); then
     source="official (installed)"
-  elif command -v pulumi >/dev/null 2>&1 && timeout 30 pulumi plugin install resource "$name" "$version" >"$_pl_dir/install-$name.log" 2>&1 && path=$(_pl_official "$name" "$version"); then
+  elif _pl_download "$name" "$version" && path=$(_pl_official "$name" "$version"); then
     source="official (downloaded)"
   elif path=$(_pl_offline "$name" "$version"); then
     export PATH="$path:$PATH"

@@ -44,7 +44,8 @@ for (const [stack, port, container, version] of [
       assert.equal(i.command[0], stack === "medium" ? "Qwen/Qwen3-32B-AWQ" : "Qwen/Qwen3-VL-32B-Instruct-FP8");
       assert.deepEqual(i.command.slice(i.command.indexOf("--port"), i.command.indexOf("--port") + 2), ["--port", String(port)]);
       // GPUs as a device request, as `docker run --gpus '"device=0,1"'`; no runtime, no env pinning.
-      assert.equal(i.gpus, "device=0,1");
+      assert.deepEqual(i.deviceRequests, [{ driver: "nvidia", deviceIds: ["0", "1"], capabilities: ["gpu"] }]);
+      assert.equal(i.gpus, undefined);
       assert.equal(i.runtime, undefined);
       assert.ok(!i.envs.some((e: string) => e.startsWith("NVIDIA_VISIBLE_DEVICES=")));
       assert.equal(i.ipcMode, "host");
@@ -55,7 +56,7 @@ for (const [stack, port, container, version] of [
         ["/srv/myia-vllm/vllm-cache", "/root/.cache/vllm"],
       ]);
       assert.deepEqual(i.healthcheck.tests, ["CMD", "curl", "-fsS", `http://localhost:${port}/health`]);
-      assert.equal(i.healthcheck.startPeriod, "1200s");
+      assert.equal(i.healthcheck.startPeriod, "20m0s"); // as the provider reads it back: no diff on refresh
       assert.equal(i.restart, "unless-stopped");
       assert.equal(i.mustRun, true);
     });

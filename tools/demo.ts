@@ -154,7 +154,7 @@ async function main(argv: string[]): Promise<number> {
   if (missing) throw new Error(missing);
   for (const line of describePlugins()) console.log(`  ${line}`);
   console.log();
-  mkdirSync(STATE, { recursive: true });
+  mkdirSync(join(STATE, "state"), { recursive: true });
   project();
   if (values.down) {
     await down();

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { probeText } from "../../test/helpers/probeText";
-import { checkHost, gpuHolders, gpuLease } from "./checks";
+import { checkHost, gpuHolders, gpuHoldersKey, gpuLease } from "./checks";
 import { parseProbe } from "./probe";
 
 const fixture = (f: string) => readFileSync(join(__dirname, "../../test/fixtures/nvidia-smi", f), "utf8");
@@ -79,6 +79,14 @@ describe("gpuHolders", () => {
       }),
     );
     assert.deepEqual(gpuHolders(probe, "medium", [0, 1]), ["vl"]);
+  });
+
+  it("keys the holders on when they started, so a holder started again runs the takeover again", () => {
+    const at = (t: string) => parseProbe(probeText({ gpus: h200, containers: `container|/vl|running|medium-vl|h:gpus=0,1|${t}` }));
+    const first = gpuHoldersKey(at("2026-12-01T21:00:00.1Z"), "medium", [0, 1]);
+    assert.equal(first, "vl@2026-12-01T21:00:00.1Z");
+    assert.notEqual(gpuHoldersKey(at("2026-12-01T21:05:00.2Z"), "medium", [0, 1]), first);
+    assert.equal(gpuHoldersKey(at("2026-12-01T21:00:00.1Z"), "medium-vl", [0, 1]), "none");
   });
 });
 

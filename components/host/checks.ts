@@ -80,11 +80,24 @@ export function checkHost(probe: HostProbe, req: HostRequirements): HostCheck {
  * step runs again on every up that finds a holder.
  */
 export function gpuHolders(probe: HostProbe, stack: string, gpus: readonly number[]): string[] {
+  return holding(probe, stack, gpus).map((c) => c.name);
+}
+
+/**
+ * Who holds the GPUs now, as a value that changes whenever the takeover has
+ * work to do: each holder's name and when it last started ("none" when no
+ * one holds them). Names alone are not enough: a migration back and forth
+ * finds the same holder each time, started again in between.
+ */
+export function gpuHoldersKey(probe: HostProbe, stack: string, gpus: readonly number[]): string {
+  return holding(probe, stack, gpus).map((c) => `${c.name}@${c.startedAt}`).join(",") || "none";
+}
+
+function holding(probe: HostProbe, stack: string, gpus: readonly number[]) {
   return probe.containers
     .filter((c) => c.stack !== stack && c.status === "running")
     .filter((c) => (c.gpuLease.split("=")[1]?.split(",").map(Number) ?? []).some((g) => gpus.includes(g)))
-    .map((c) => c.name)
-    .sort();
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The lease label value this stack puts on its container: "<host>:gpus=0,1". */

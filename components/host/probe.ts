@@ -29,7 +29,7 @@ const BASE_PROBE = [
   `echo "${MARK} runtimes"; docker info --format '{{json .Runtimes}}' 2>&1; echo "${MARK} status $?"`,
   `echo "${MARK} containers"`,
   `for id in $(docker ps -aq --filter label=${PROJECT_LABEL}=${PROJECT_NAME} 2>/dev/null); do`,
-  `  docker inspect -f 'container|{{.Name}}|{{.State.Status}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.gpu-lease"}}' "$id"`,
+  `  docker inspect -f 'container|{{.Name}}|{{.State.Status}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.gpu-lease"}}|{{.State.StartedAt}}' "$id"`,
   `  docker top "$id" -eo pid 2>/dev/null | tail -n +2 | sed 's/^ */pid /'`,
   `done`,
   // Running containers of anything else that were given GPUs. Only which
@@ -74,6 +74,8 @@ export interface OwnedContainer {
   status: string;
   stack: string;
   gpuLease: string;
+  /** When it last started (Docker's RFC 3339 time): a container started again is a new holder of its GPUs. */
+  startedAt: string;
   /** Host pids of its processes (running containers only). */
   pids: number[];
 }
@@ -144,8 +146,8 @@ export function parseProbe(text: string): HostProbe {
     for (const line of b.split("\n")) {
       const t = line.trim();
       if (t.startsWith("container|")) {
-        const [, name = "", status = "", stack = "", gpuLease = ""] = t.split("|");
-        probe.containers.push({ name: name.replace(/^\//, ""), status, stack, gpuLease, pids: [] });
+        const [, name = "", status = "", stack = "", gpuLease = "", startedAt = ""] = t.split("|");
+        probe.containers.push({ name: name.replace(/^\//, ""), status, stack, gpuLease, startedAt, pids: [] });
       } else if (t.startsWith("foreign|")) {
         const [, name = "", , , devices = "all"] = t.split("|");
         probe.foreign.push({ name: name.replace(/^\//, ""), devices });

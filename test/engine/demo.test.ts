@@ -34,7 +34,7 @@ describe("npm run demo", { skip: needsPlugins }, () => {
     assert.doesNotMatch(bad.stderr, /^\s+at /m);
   });
 
-  it("ups medium, medium-vl and medium through the engine, validating each", async () => {
+  it("ups medium, medium-vl and medium through the engine, validating each, one model on the GPUs at a time", async () => {
     const r = demo();
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /STAND-IN GPU host/);
@@ -43,7 +43,9 @@ describe("npm run demo", { skip: needsPlugins }, () => {
     // The engine's own update summary, once an up.
     assert.equal((r.stdout.match(/^\s+\| Resources:/gm) ?? []).length, 3, r.stdout);
     assert.match(r.stdout, /\| \s*\+\s+docker:index:Container\s+medium-container\s+created/);
-    assert.match(r.stdout, /stopped myia_vllm-medium-qwen3 \(stack medium, GPUs 0,1\); kept: `pulumi up --stack medium` starts it again/);
+    // Each switch stops the other model: the migration, and the rollback.
+    assert.match(r.stdout, /stopped myia_vllm-medium-qwen3 \(stack medium, GPUs 0,1\); kept: `pulumi up --stack medium` brings it back/);
+    assert.match(r.stdout, /stopped myia_vllm-medium-vl-qwen3 \(stack medium-vl, GPUs 0,1\); kept: `pulumi up --stack medium-vl` brings it back/);
     assert.equal((r.stdout.match(/validate medium: PASSED/g) ?? []).length, 2);
     assert.match(r.stdout, /validate medium-vl: PASSED/);
     assert.match(r.stdout, /medium: up in [\d.]+s \(.*\); no model answered for [\d.]+s \(probed every 100 ms/);
@@ -54,7 +56,9 @@ describe("npm run demo", { skip: needsPlugins }, () => {
   it("changes only what differs on a second run, and --down destroys both stacks", async () => {
     const again = demo();
     assert.equal(again.status, 0, again.stdout + again.stderr);
-    assert.match(again.stdout, /== pulumi up --stack medium:[\s\S]*?medium: up in [\d.]+s \(same \d+\)/);
+    // medium already serves: its container stays, and nothing stops answering.
+    assert.match(again.stdout, /== pulumi up --stack medium:[\s\S]*?medium: up in [\d.]+s \([^)]*same \d+\); no model answered for 0\.0s/);
+    assert.doesNotMatch(again.stdout.split("== pulumi up --stack medium-vl")[0], /docker:index:Container\s+medium-container\s+(replaced|created)/);
     const down = demo("--down");
     assert.equal(down.status, 0, down.stdout + down.stderr);
     assert.match(down.stdout, /destroyed stack medium-vl[\s\S]*destroyed stack medium/);

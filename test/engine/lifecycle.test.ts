@@ -87,7 +87,7 @@ describe("lifecycle with the real engine", { skip: needsPlugins }, () => {
     assert.match(await logs(VL.container), /Using cached weights/, "the weights were fetched before the takeover");
   });
 
-  it("3. rollback: up medium restarts the kept container from the cache", async () => {
+  it("3. rollback: up medium brings medium back from the cached image and weights", async () => {
     const r = await timedUp("rollback", MEDIUM.stack);
     assert.equal(r.ok, true, r.output);
     assert.equal(await state(VL.container), "exited");

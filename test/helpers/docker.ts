@@ -83,7 +83,7 @@ export interface HandRunOptions {
  */
 export function handRunBody(p: ValidatedProfile, o: HandRunOptions): Docker.ContainerCreateOptions {
   const hc = healthcheck(p);
-  const ns = (s: string) => Number(s.replace(/s$/, "")) * 1e9;
+  const ns = (d: string) => [...d.matchAll(/(\d+)([hms])/g)].reduce((t, [, n, u]) => t + Number(n) * { h: 3600, m: 60, s: 1 }[u as "h" | "m" | "s"], 0) * 1e9;
   const port = `${p.server.port}/tcp`;
   return {
     Image: imageRef(p),
@@ -93,7 +93,7 @@ export function handRunBody(p: ValidatedProfile, o: HandRunOptions): Docker.Cont
     ExposedPorts: { [port]: {} },
     Healthcheck: { Test: hc.tests, Interval: ns(hc.interval), Timeout: ns(hc.timeout), Retries: hc.retries, StartPeriod: ns(hc.startPeriod) },
     HostConfig: {
-      DeviceRequests: [{ Driver: "", Count: 0, DeviceIDs: gpuRequest(p).replace(/^device=/, "").split(","), Capabilities: [["gpu"]], Options: {} }],
+      DeviceRequests: [{ Driver: gpuRequest(p).driver, Count: 0, DeviceIDs: gpuRequest(p).deviceIds, Capabilities: [gpuRequest(p).capabilities], Options: {} }],
       IpcMode: p.container.ipcHost ? "host" : "",
       ShmSize: p.container.shmSizeMiB * 1024 * 1024,
       PortBindings: { [port]: [{ HostPort: String(p.server.port) }] },

@@ -41,7 +41,7 @@ describe("takeover", () => {
 
     const r = takeover();
     assert.equal(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, new RegExp(`stopped ${names.vl} \\(stack medium-vl, GPUs 0,1\\); kept: \`pulumi up --stack medium-vl\` starts it again`));
+    assert.match(r.stdout, new RegExp(`stopped ${names.vl} \\(stack medium-vl, GPUs 0,1\\); kept: \`pulumi up --stack medium-vl\` brings it back`));
     assert.match(r.stderr, new RegExp(`refusing to stop ${names.foreign}: it is not a container of this project and holds GPU\\(s\\) 1; stop it yourself \\(docker stop ${names.foreign}\\)`));
     assert.match(r.stderr, new RegExp(`refusing to stop ${names.foreignGpus}: it is not a container of this project and holds GPU\\(s\\) 0;`));
     const state = async (n: string) => (await inspect(n))?.State.Status;
