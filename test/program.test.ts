@@ -143,8 +143,8 @@ describe("another stack on the GPUs (mocks)", () => {
     const run = runInChild("medium", "held-by-vl");
     assert.equal(run.error, undefined);
     const cmds = run.resources.filter((r) => r.type === "command:local:Command");
-    assert.deepEqual(cmds.find((r) => r.name === "medium-takeover").inputs.triggers, ["myia_vllm-medium-vl-qwen3", ""]);
-    assert.deepEqual(cmds.find((r) => r.name === "medium-ready").inputs.triggers, ["medium-container-id", "myia_vllm-medium-vl-qwen3"]);
+    assert.deepEqual(cmds.find((r) => r.name === "medium-takeover").inputs.triggers, ["myia_vllm-medium-vl-qwen3@2026-12-01T21:00:00.5Z", ""]);
+    assert.deepEqual(cmds.find((r) => r.name === "medium-ready").inputs.triggers, ["medium-container-id", "myia_vllm-medium-vl-qwen3@2026-12-01T21:00:00.5Z"]);
   });
 
   it("fails the preview when a container of another project holds the GPUs", () => {

@@ -8,11 +8,11 @@
  */
 import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { validateStack } from "../components/config/load";
 import { readStackFile, siblingStacks } from "../components/config/stackFile";
 import { formatArgv } from "../components/vllm/argv";
 import { formatMemoryTable } from "../components/vllm/memory";
+import { parseCli } from "./lib/cli";
 
 export function checkStack(dir: string, stack: string, requireSecrets: boolean): { ok: boolean; report: string } {
   const self = readStackFile(dir, stack);
@@ -42,11 +42,19 @@ export function checkStack(dir: string, stack: string, requireSecrets: boolean):
   return { ok: true, report: lines.join("\n") };
 }
 
-function main(): number {
-  const { values } = parseArgs({
-    options: { stack: { type: "string", short: "s" }, dir: { type: "string", default: "." }, "require-secrets": { type: "boolean", default: false } },
-  });
-  const dir = resolve(values.dir!);
+const USAGE = `usage: npm run check -- [--stack <name>] [--dir <project>] [--require-secrets]
+
+Validates stack files offline, as preview does (schema, vLLM flags of the pinned release, memory
+fit), and prints each one's argv and memory table. No engine, no host.
+  --stack, -s <name>    one stack (default: every Pulumi.<name>.yaml in the folder)
+  --dir <project>       the project folder (default: .)
+  --require-secrets     missing apiKey/hfToken are errors, not warnings
+Exit: 0 all valid, 1 a stack is invalid, 2 usage.`;
+
+export function main(argv = process.argv.slice(2)): number {
+  const values = parseCli(argv, { stack: { type: "string", short: "s" }, dir: { type: "string", default: "." }, "require-secrets": { type: "boolean" } }, USAGE);
+  if (typeof values === "number") return values;
+  const dir = resolve(values.dir);
   const stacks = values.stack
     ? [values.stack]
     : readdirSync(dir)
@@ -56,7 +64,7 @@ function main(): number {
   for (const stack of stacks) {
     let outcome: { ok: boolean; report: string };
     try {
-      outcome = checkStack(dir, stack, values["require-secrets"]!);
+      outcome = checkStack(dir, stack, values["require-secrets"] ?? false);
     } catch (e) {
       outcome = { ok: false, report: `stack ${stack}: cannot read Pulumi.${stack}.yaml: ${(e as Error).message}` };
     }

@@ -17,7 +17,7 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCli } from "./lib/cli";
 import { localBackendEnv, programStack } from "./lib/engine";
 import { answers, watchOutage } from "./lib/outage";
 import { describePlugins, missingPlugins } from "./lib/plugins";
@@ -137,17 +137,8 @@ async function finalState(): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { down: { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE.split("\n")[0]}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const values = parseCli(argv, { down: { type: "boolean" } }, USAGE);
+  if (typeof values === "number") return values;
   console.log("myia-vllm demo: a STAND-IN GPU host. The model server is a stand-in for vLLM (no GPU, no weights);");
   console.log("every change goes through the Pulumi engine running this program (Automation API, inline).");
   const missing = missingPlugins();

@@ -17,11 +17,12 @@
  */
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { ValidatedProfile } from "../components/config/schema";
+import { parseCli } from "./lib/cli";
 import { engineFailure, programStack } from "./lib/engine";
 import { takeLock } from "./lib/lock";
 import { watchOutage } from "./lib/outage";
+import { describePlugins } from "./lib/plugins";
 import { loadStack, REPO, servingStacks, stackNames } from "./lib/stacks";
 import { formatReport, hostAccess, validate } from "./validate";
 
@@ -53,14 +54,28 @@ async function upAndValidate(name: string, dir: string, profile: ValidatedProfil
   }
 }
 
+const USAGE = `usage: npm run switch -- --to <stack> [--requests 20] [--dir <project>]
+
+A health-gated switch through the Pulumi engine: preview the target (stop on any error), up it
+(image and weights first, then the GPU takeover, the container, the health gate), validate it.
+If the up or the validation fails, up the stack that served before and validate that. Prints each
+step's time and the time no model answered. A second switch while one runs is refused.
+  --to <stack>          the stack to switch to (required)
+  --requests <n>        requests in the validation's load check (default 20)
+  --dir <project>       the project folder with the stack files (default: the repo)
+Needs what any pulumi command needs: PULUMI_BACKEND_URL or a login, PULUMI_CONFIG_PASSPHRASE.
+Exit: 0 switched, 1 failed (rolled back where something served before), 2 usage or lock.`;
+
 export async function main(argv = process.argv.slice(2)): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { to: { type: "string" }, requests: { type: "string", default: "20" }, dir: { type: "string", default: REPO } } });
-  const dir = resolve(values.dir!);
+  const values = parseCli(argv, { to: { type: "string" }, requests: { type: "string", default: "20" }, dir: { type: "string", default: REPO } }, USAGE);
+  if (typeof values === "number") return values;
+  const dir = resolve(values.dir);
   const target = values.to;
   if (!target || !stackNames(dir).includes(target)) {
-    console.error(`usage: npm run switch -- --to <${stackNames(dir).join("|")}>`);
+    console.error(`${target ? `no stack ${target} in ${dir}` : "--to is required"}\nusage: npm run switch -- --to <${stackNames(dir).join("|")}>`);
     return 2;
   }
+  for (const line of describePlugins()) log(line);
   // Sibling stack files (duplicate ports) are read from the project folder.
   process.chdir(dir);
   const release = takeLock(join(tmpdir(), "myia-vllm-switch.lock"), "switch");

@@ -13,9 +13,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import type { ValidatedProfile } from "../components/config/schema";
 import { parseProbe, PROBE_SCRIPT } from "../components/host/probe";
+import { parseCli } from "./lib/cli";
 import { pngDataUrl, solidPng } from "./lib/png";
 import { LatencySummary, pool, summarize } from "./lib/stats";
 import { loadStack, REPO } from "./lib/stacks";
@@ -192,12 +192,23 @@ async function resolveTarget(stack: string): Promise<Target> {
   return { stack, profile, baseUrl, apiKey, containerName };
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { stack: { type: "string", short: "s" }, requests: { type: "string", default: "20" }, concurrency: { type: "string", default: "4" }, json: { type: "string" } },
-  });
+const USAGE = `usage: npm run validate -- --stack <name> [--requests 20] [--concurrency 4] [--json FILE]
+
+Checks a deployed stack: /health, /v1/models, a chat, an image (vision profiles), N requests
+(p50/p95/max), each GPU's memory against its budget (nvidia-smi on the host), restarts.
+The endpoint comes from the stack's outputs (else its config), the key from MYIA_API_KEY (else
+the stack's encrypted config).
+  --stack, -s <name>    the stack (required)
+  --requests <n>        requests in the load check (default 20)
+  --concurrency <n>     at once (default 4)
+  --json <file>         also write the report as JSON
+Exit: 0 passed, 1 a check failed, 2 usage or no target.`;
+
+async function main(argv = process.argv.slice(2)): Promise<number> {
+  const values = parseCli(argv, { stack: { type: "string", short: "s" }, requests: { type: "string", default: "20" }, concurrency: { type: "string", default: "4" }, json: { type: "string" } }, USAGE);
+  if (typeof values === "number") return values;
   if (!values.stack) {
-    console.error("usage: npm run validate -- --stack <name> [--requests 20] [--concurrency 4] [--json FILE]");
+    console.error(`--stack is required\n${USAGE.split("\n")[0]}`);
     return 2;
   }
   const target = await resolveTarget(values.stack);

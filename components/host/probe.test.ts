@@ -15,15 +15,15 @@ describe("parseProbe", () => {
       probeText({
         gpus: fixture("h200x2-idle-query-gpu.csv"),
         apps: fixture("h200x2-busy-compute-apps.csv"),
-        containers: "container|/myia_vllm-medium-qwen3|running|medium|local:gpus=0,1\npid 4242\npid 4243\ncontainer|/old|exited||\n",
+        containers: "container|/myia_vllm-medium-qwen3|running|medium|local:gpus=0,1|2026-12-01T21:00:00.5Z\npid 4242\npid 4243\ncontainer|/old|exited||\n",
       }),
     );
     assert.equal(probe.gpus.length, 2);
     assert.equal(probe.apps[0].pid, 573);
     assert.deepEqual(probe.runtimes, ["io.containerd.runc.v2", "nvidia", "runc"]);
     assert.deepEqual(probe.containers, [
-      { name: "myia_vllm-medium-qwen3", status: "running", stack: "medium", gpuLease: "local:gpus=0,1", pids: [4242, 4243] },
-      { name: "old", status: "exited", stack: "", gpuLease: "", pids: [] },
+      { name: "myia_vllm-medium-qwen3", status: "running", stack: "medium", gpuLease: "local:gpus=0,1", startedAt: "2026-12-01T21:00:00.5Z", pids: [4242, 4243] },
+      { name: "old", status: "exited", stack: "", gpuLease: "", startedAt: "", pids: [] },
     ]);
     assert.deepEqual(probe.failures, []);
   });

@@ -24,10 +24,16 @@ type Prop = Record<string, unknown>;
 type Schema = { config: { variables: Record<string, Prop> }; provider: { inputProperties: Record<string, Prop> }; resources: Record<string, any>; functions: Record<string, any>; types: Record<string, any> };
 
 /** What the SDK and the engine exchange about a property; descriptions and annotations left out. */
-function wire(p: Prop): unknown {
-  const { description: _d, willReplaceOnChanges: _w, deprecationMessage: _m, language: _l, ...rest } = p as Record<string, unknown>;
-  void _d, _w, _m, _l;
-  return JSON.parse(JSON.stringify(rest, Object.keys(rest).sort()));
+const NOT_WIRE = new Set(["description", "willReplaceOnChanges", "deprecationMessage", "language"]);
+function wire(p: unknown): unknown {
+  if (Array.isArray(p)) return p.map(wire);
+  if (!p || typeof p !== "object") return p;
+  return Object.fromEntries(
+    Object.entries(p)
+      .filter(([k]) => !NOT_WIRE.has(k))
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, wire(v)]),
+  );
 }
 
 function refsOf(v: unknown, into: Set<string>): Set<string> {

@@ -11,7 +11,7 @@ const probes: Record<string, string> = {
   idle: probeText({ gpus }),
   "one-gpu": probeText({ gpus: gpus.split("\n")[0] }),
   busy: probeText({ gpus, apps: `4711, ${gpus.split("\n")[1].split(",")[1].trim()}, 6000` }),
-  "held-by-vl": probeText({ gpus, containers: "container|/myia_vllm-medium-vl-qwen3|running|medium-vl|local:gpus=0,1\npid 9001\n" }),
+  "held-by-vl": probeText({ gpus, containers: "container|/myia_vllm-medium-vl-qwen3|running|medium-vl|local:gpus=0,1|2026-12-01T21:00:00.5Z\npid 9001\n" }),
   foreign: probeText({ gpus, containers: "foreign|/comfyui||1|1\n" }),
   // A container under our name, made by hand: other labels, other env.
   drifted: probeText({ gpus, own: "own|c0ffee|running|0000000000000000|medium\nimageenv|PATH=/usr/bin\nenvhash|deadbeef\n" }),
