@@ -61,8 +61,8 @@ export class VllmService extends pulumi.ComponentResource {
     this.weights = new command.local.Command(
       `${name}-weights`,
       {
-        create: prefetchWeightsScript({ image: imageRef(p), model: p.model.id, hfCachePath: p.host.hfCachePath }),
-        environment: pulumi.secret(pulumi.output(args.hfToken).apply((HF_TOKEN) => ({ ...dockerEnv, HF_TOKEN }))),
+        create: prefetchWeightsScript({ image: imageRef(p), model: p.model.id, hfCachePath: p.host.hfCachePath, envNames: Object.keys(p.container.env) }),
+        environment: pulumi.secret(pulumi.output(args.hfToken).apply((HF_TOKEN) => ({ ...p.container.env, ...dockerEnv, HF_TOKEN }))),
         triggers: [p.model.id, imageRef(p)],
       },
       { parent: this, dependsOn: [this.image] },

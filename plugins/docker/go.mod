@@ -366,7 +366,7 @@ replace (
 	github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
 	// What pulumi-docker 5.x builds against: Pulumi's fork of the SDK.
 	github.com/hashicorp/terraform-plugin-sdk/v2 => github.com/pulumi/terraform-plugin-sdk/v2 v2.0.0-20260318212141-5525259d096b
-	// kreuzwerker v4.5 + fixes (2026-09-16); its go.mod names the module
+	// kreuzwerker v4.6.0 + fixes (2026-09-16; the only version served); its go.mod names the module
 	// github.com/terraform-providers/terraform-provider-docker.
 	github.com/terraform-providers/terraform-provider-docker => github.com/kreuzwerker/terraform-provider-docker v0.0.0-20260916201441-96d331c98ff4
 	github.com/terraform-providers/terraform-provider-docker/shim => ./shim

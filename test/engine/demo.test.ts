@@ -24,16 +24,6 @@ const demo = (...args: string[]) =>
   });
 
 describe("npm run demo", { skip: needsPlugins }, () => {
-  it("answers --help, and refuses an unknown option with usage and exit 2", () => {
-    const help = demo("--help");
-    assert.equal(help.status, 0, help.stderr);
-    assert.match(help.stdout, /^usage: npm run demo/);
-    const bad = demo("--bogus");
-    assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /Unknown option '--bogus'[\s\S]*usage: npm run demo/);
-    assert.doesNotMatch(bad.stderr, /^\s+at /m);
-  });
-
   it("ups medium, medium-vl and medium through the engine, validating each, one model on the GPUs at a time", async () => {
     const r = demo();
     assert.equal(r.status, 0, r.stdout + r.stderr);

@@ -20,7 +20,7 @@ const REPO = join(__dirname, "..", "..");
  * then prints which plugins it runs with.
  */
 export const needsPlugins: string | false = missingPlugins();
-if (!needsPlugins) for (const line of describePlugins()) console.log(`# ${line}`);
+if (!needsPlugins) for (const line of describePlugins()) console.log(line);
 
 export type OpReport = { ok: boolean; output: string; [k: string]: unknown };
 
