@@ -23,20 +23,29 @@ const CASES: Record<string, RegExp[]> = {
   "max-model-len-too-big": [/^vllm\.maxModelLen: one 131072-token sequence needs 8\.00 GiB of KV cache per GPU, but only 1\.31 GiB is left .* the largest max-model-len that fits is 20480: lower vllm\.maxModelLen/m],
   "missing-secret": [/^apiKey: is not set; run `pulumi config set --secret apiKey <value> --stack bad`$/m],
   "plaintext-secret": [/^apiKey: is stored in plaintext; run `pulumi config set --secret apiKey <value> --stack bad` to encrypt it$/m],
-  "bad-choice": [/^vllm\.kvCacheDtype: "fp9" is not a KV cache dtype/m, /^vllm\.kvCacheDtype: --kv-cache-dtype "fp9" is not one of .*"fp8".* in vLLM 0\.11\.0$/m],
+  "bad-choice": [/^vllm\.kvCacheDtype: "fp9" is not a KV cache dtype/m, /^vllm\.kvCacheDtype: --kv-cache-dtype "fp9" is not one of .*"fp8".* in vLLM 0\.11\.0; use one of those$/m],
   "secret-in-argv": [/^vllm\.extraArgs: --api-key would put a secret in the container's argv.*set it as the apiKey secret instead$/m],
   "unknown-model": [/^model\.footprint: acme\/unknown-70b is not in the model catalog .* give its layers, kvHeads, headDim/m],
   "vision-on-text-model": [/^vision: Qwen\/Qwen3-32B-AWQ takes no images; remove the vision section/m],
   "tp-mismatch": [/^vllm\.tensorParallelSize: is 2 but host\.gpus lists 1 GPU\(s\)/m],
   "removed-flag": [/^vllm\.extraArgs: --num-scheduler-steps was removed in vLLM 0\.10\.1 \(vllm-project\/vllm PR #22138\); the pinned vLLM 0\.11\.0 rejects it: drop it$/m],
   "flag-not-in-version": [/^vllm\.extraArgs: --attention-backend is not a flag of vLLM 0\.11\.0 \(vLLM 0\.20\.0, 0\.21\.0 has it\); pin one of those releases in image\.tag, or drop it$/m],
-  "unknown-tool-parser": [/^vllm\.toolCallParser: --tool-call-parser "hermes3" is not one vLLM 0\.11\.0 knows \(.*hermes.*\); it would fail at start-up$/m],
-  "bad-json": [/^vllm\.extraArgs: --limit-mm-per-prompt "image=3,video=0" is not valid JSON .* vLLM 0\.11\.0 parses it with json\.loads$/m],
+  "unknown-tool-parser": [/^vllm\.toolCallParser: --tool-call-parser "hermes3" is not one vLLM 0\.11\.0 knows \(.*hermes.*\), so it would fail at start-up; use one of those$/m],
+  "bad-json": [/^vllm\.extraArgs: --limit-mm-per-prompt "image=3,video=0" is not valid JSON .* and vLLM 0\.11\.0 parses it with json\.loads; write it as JSON/m],
   // The README's example: three habits of the old compose files, all reported in one run.
   "old-compose-habits": [
     /^vllm\.gpuMemUtilization: unknown key; did you mean gpuMemoryUtilization\?/m,
     /^vllm\.extraArgs: --swap-space was removed in vLLM 0\.18\.0 \(vllm-project\/vllm PR #36216\); the pinned vLLM 0\.21\.0 rejects it: drop it$/m,
     /^vllm\.maxModelLen: one 131072-token sequence needs 8\.00 GiB .* the largest max-model-len that fits is 20480/m,
+  ],
+  // Every error at once: the schema's three, and the flag and memory checks that still run.
+  "six-problems": [
+    /^vllm\.gpuMemUtilization: unknown key; did you mean gpuMemoryUtilization\?/m,
+    /^server\.port: must be between 1024 and 65535$/m,
+    /^container\.shmSizeMiB: expected a number, got string "16gb"/m,
+    /^vllm\.extraArgs: --swap-space was removed in vLLM 0\.18\.0/m,
+    /^vllm\.toolCallParser: --tool-call-parser "hermes3" is not one vLLM 0\.21\.0 knows/m,
+    /^vllm\.maxModelLen: one 131072-token sequence needs 8\.00 GiB .* the largest max-model-len that fits is 29696/m,
   ],
   "managed-env": [/^container\.env: sets a variable the program manages .* secrets go in apiKey\/hfToken, GPUs in host\.gpus$/m],
   "abbreviated-flag": [/^vllm\.extraArgs: --max-num-batched is not a full flag name in vLLM 0\.11\.0 \(it abbreviates --max-num-batched-tokens\); write the full name$/m],
@@ -61,6 +70,7 @@ describe("malformed stack configs", () => {
       assert.equal(r.ok, false, r.report);
       const errors = r.report.split("\n").filter((l) => l.startsWith("  ")).map((l) => l.slice(2));
       for (const re of expected) assert.ok(errors.some((e) => re.test(e)), `expected ${re} among:\n${errors.join("\n")}`);
+      if (file === "six-problems") assert.equal(errors.length, 6, errors.join("\n"));
       // Every error is `path: what is wrong, what to do`, and no stack trace leaks.
       for (const e of errors) assert.match(e, /^[a-zA-Z][\w.]*: \S/);
       assert.doesNotMatch(r.report, /^\s+at /m);

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { renderArgv, SECRET_FLAGS, ServeArgs } from "../vllm/argv";
-import { checkArgv, flagTable, supportedVersions, versionFromTag } from "../vllm/catalog";
+import { checkArgv, FlagTable, flagTable, supportedVersions, versionFromTag } from "../vllm/catalog";
 import { MemoryPlan, ModelFootprint, planMemory, KV_CACHE_DTYPE_BYTES } from "../vllm/memory";
 import { KNOWN_MODELS } from "../vllm/models";
 
@@ -61,6 +61,8 @@ export const FootprintSchema = z.strictObject({
   replicatedGiB: z.number().nonnegative().optional(),
   maxPositionEmbeddings: z.int().positive(),
   vision: z.boolean().default(false),
+  /** The dtype of the unquantized weights (config.json torch_dtype), for the --dtype warning. */
+  dtype: z.enum(["bfloat16", "float16", "float32"]).optional(),
 });
 
 export const ModelSchema = z.strictObject({
@@ -244,28 +246,105 @@ function withoutKeys(raw: Record<string, unknown>, issues: readonly z.core.$ZodI
   return copy;
 }
 
-function footprintOf(cfg: ProfileConfig, errors: string[]): { footprint: ModelFootprint; maxPos: number; overheadMiB: number; vision: boolean } | undefined {
-  const known = KNOWN_MODELS[cfg.model.id];
-  const f = cfg.model.footprint;
-  const encoderWhole = cfg.vision?.mmEncoderTpMode === "data";
+/** What the memory plan and the context check know of the model. */
+export interface ModelFacts {
+  footprint: ModelFootprint;
+  maxPos: number;
+  overheadMiB: number;
+  vision: boolean;
+  /** The dtype of the checkpoint's unquantized weights, where known. */
+  dtype?: string;
+}
+
+type ModelConfig = z.output<typeof ModelSchema>;
+
+/** The model's numbers: its stack's footprint, else the catalog's; undefined (and an error) for neither. */
+export function modelFacts(model: ModelConfig, mmEncoderTpMode: string | undefined, errors: string[]): ModelFacts | undefined {
+  const known = KNOWN_MODELS[model.id];
+  const f = model.footprint;
+  const encoderWhole = mmEncoderTpMode === "data";
   if (f) {
     return {
       footprint: { layers: f.layers, kvHeads: f.kvHeads, headDim: f.headDim, checkpointBytes: f.checkpointGiB * GiB, replicatedBytes: encoderWhole ? (f.replicatedGiB ?? 0) * GiB : 0 },
       maxPos: f.maxPositionEmbeddings,
-      overheadMiB: cfg.model.overheadMiB ?? known?.overheadMiB ?? 2048,
+      overheadMiB: model.overheadMiB ?? known?.overheadMiB ?? 2048,
       vision: f.vision,
+      dtype: f.dtype ?? known?.dtype,
     };
   }
   if (!known) {
-    errors.push(`model.footprint: ${cfg.model.id} is not in the model catalog (${Object.keys(KNOWN_MODELS).join(", ")}); give its layers, kvHeads, headDim, checkpointGiB and maxPositionEmbeddings from its config.json`);
+    errors.push(`model.footprint: ${model.id} is not in the model catalog (${Object.keys(KNOWN_MODELS).join(", ")}); give its layers, kvHeads, headDim, checkpointGiB and maxPositionEmbeddings from its config.json`);
     return undefined;
   }
   return {
     footprint: { ...known.footprint, replicatedBytes: encoderWhole ? known.footprint.replicatedBytes : 0 },
     maxPos: known.maxPositionEmbeddings,
-    overheadMiB: cfg.model.overheadMiB ?? known.overheadMiB,
+    overheadMiB: model.overheadMiB ?? known.overheadMiB,
     vision: known.vision,
+    dtype: known.dtype,
   };
+}
+
+/** What the fit checks read: a parsed profile, or the fields of a failed one that parse on their own. */
+export interface FitInput {
+  model: ModelConfig;
+  tensorParallelSize: number;
+  gpuMemoryUtilization: number;
+  maxModelLen: number;
+  kvCacheDtype: string;
+  gpuMemoryMiB: number;
+  dtype?: string;
+  extraArgs: readonly string[];
+  mmEncoderTpMode?: string;
+  hasVision: boolean;
+}
+
+/** Below this many full-length sequences at once, a profile queues under load: a warning. */
+export const MIN_FULL_SEQUENCES = 2;
+
+const HALF = ["half", "float16"];
+
+/**
+ * The checks that need the model's numbers: vision on a text model, the
+ * trained context, the memory plan, and the warnings for legal but risky
+ * values. Returns the plan when it could be made.
+ */
+export function fitChecks(input: FitInput, errors: string[], warnings: string[]): { facts: ModelFacts; memory: MemoryPlan } | undefined {
+  const id = input.model.id;
+  const facts = modelFacts(input.model, input.mmEncoderTpMode, errors);
+  if (facts && input.hasVision && !facts.vision) {
+    errors.push(`vision: ${id} takes no images; remove the vision section or pick a vision-language model`);
+  }
+  const ropeOverride = input.extraArgs.some((a) => /rope|hf-overrides|hf_overrides/.test(a));
+  if (facts && input.maxModelLen > facts.maxPos && !ropeOverride) {
+    errors.push(`vllm.maxModelLen: ${input.maxModelLen} is above ${id}'s trained context of ${facts.maxPos} tokens; lower it, or add rope scaling (YaRN) through vllm.extraArgs`);
+  }
+  if (facts && input.extraArgs.some((a) => /rope/.test(a)) && input.maxModelLen <= facts.maxPos) {
+    warnings.push(`vllm.extraArgs: rope scaling is set, but maxModelLen ${input.maxModelLen} is within ${id}'s trained context of ${facts.maxPos} tokens; drop it, as static YaRN lowers quality on short texts (Qwen's docs)`);
+  }
+  if (facts?.dtype === "bfloat16" && input.dtype && HALF.includes(input.dtype)) {
+    warnings.push(`vllm.dtype: "${input.dtype}" casts ${id}'s bf16 weights to fp16, whose narrower range can overflow; drop it, since the default (auto) keeps bf16 (the checkpoint's config.json)`);
+  }
+  if (!facts || !(input.kvCacheDtype in KV_CACHE_DTYPE_BYTES)) return undefined;
+
+  const memory = planMemory({
+    model: facts.footprint,
+    tensorParallelSize: input.tensorParallelSize,
+    kvCacheDtype: input.kvCacheDtype,
+    gpuMemoryUtilization: input.gpuMemoryUtilization,
+    gpuMemoryMiB: input.gpuMemoryMiB,
+    maxModelLen: input.maxModelLen,
+    overheadMiB: facts.overheadMiB,
+  });
+  const g = (mib: number) => `${(mib / 1024).toFixed(2)} GiB`;
+  if (memory.kvCacheMiB <= 0) {
+    errors.push(`vllm.gpuMemoryUtilization: ${input.gpuMemoryUtilization} × ${input.gpuMemoryMiB} MiB gives ${g(memory.budgetMiB)} per GPU, less than the weights (${g(memory.weightsMiB)}) plus overhead (${g(memory.overheadMiB)}); raise it or spread the model over more GPUs`);
+  } else if (!memory.fits) {
+    errors.push(`vllm.maxModelLen: one ${input.maxModelLen}-token sequence needs ${g(memory.sequenceMiB)} of KV cache per GPU, but only ${g(memory.kvCacheMiB)} is left after weights (${g(memory.weightsMiB)}) and overhead (${g(memory.overheadMiB)}); the largest max-model-len that fits is ${memory.maxFittingModelLen}: lower vllm.maxModelLen to at most that, or raise vllm.gpuMemoryUtilization`);
+  } else if (memory.concurrentSequences < MIN_FULL_SEQUENCES) {
+    warnings.push(`vllm.gpuMemoryUtilization: at ${input.gpuMemoryUtilization} the KV cache holds ${memory.concurrentSequences} full-length (${input.maxModelLen}-token) sequence(s) at a time, fewer than ${MIN_FULL_SEQUENCES}, so requests queue under load; raise it or lower vllm.maxModelLen (the memory plan)`);
+  }
+  return { facts, memory };
 }
 
 export function serveArgs(cfg: ProfileConfig): ServeArgs {
@@ -320,7 +399,11 @@ export function validateProfile(raw: Record<string, unknown>, secrets: Record<Se
     parsed = ProfileSchema.safeParse(withoutKeys(nonSecret, parsed.error.issues), { reportInput: true });
   }
   if (!parsed.success) {
-    return { ok: false, errors: [...errors, ...parsed.error.issues.flatMap(formatIssue)], warnings };
+    // Still check what can be checked without the failing keys, so one run
+    // lists every problem: the flags against the catalog, the memory plan.
+    errors.push(...parsed.error.issues.flatMap(formatIssue));
+    partialChecks(withoutKeys(nonSecret, parsed.error.issues), parsed.error.issues, errors, warnings);
+    return { ok: false, errors, warnings };
   }
   const cfg = parsed.data;
 
@@ -335,49 +418,108 @@ export function validateProfile(raw: Record<string, unknown>, secrets: Record<Se
   if (!(cfg.vllm.kvCacheDtype in KV_CACHE_DTYPE_BYTES)) {
     errors.push(`vllm.kvCacheDtype: "${cfg.vllm.kvCacheDtype}" is not a KV cache dtype; use one of ${Object.keys(KV_CACHE_DTYPE_BYTES).join(", ")}`);
   }
-  for (const flag of cfg.vllm.extraArgs) {
-    const name = flag.split("=")[0].replace(/_/g, "-");
-    if (SECRET_FLAGS.includes(name)) {
-      errors.push(`vllm.extraArgs: ${name} would put a secret in the container's argv, visible to docker inspect and ps; set it as the ${name === "--api-key" ? "apiKey" : "hfToken"} secret instead`);
-    }
-  }
+  errors.push(...secretFlagErrors(cfg.vllm.extraArgs));
   const argv = renderArgv(serveArgs(cfg));
+  if (table) errors.push(...argvErrors(table, argv, cfg.vllm.extraArgs));
+  const fit = fitChecks(fitInput(cfg), errors, warnings);
+  if (!fit) return { ok: false, errors, warnings };
+  if (errors.length > 0) return { ok: false, errors, warnings };
+  return { ok: true, profile: { ...cfg, vllmVersion, footprint: fit.facts.footprint, argv, memory: fit.memory }, warnings };
+}
+
+/** The fit checks' input from a parsed profile. */
+export function fitInput(cfg: ProfileConfig): FitInput {
+  return {
+    model: cfg.model,
+    tensorParallelSize: cfg.vllm.tensorParallelSize,
+    gpuMemoryUtilization: cfg.vllm.gpuMemoryUtilization,
+    maxModelLen: cfg.vllm.maxModelLen,
+    kvCacheDtype: cfg.vllm.kvCacheDtype,
+    gpuMemoryMiB: cfg.host.gpuMemoryMiB,
+    dtype: cfg.vllm.dtype,
+    extraArgs: cfg.vllm.extraArgs,
+    mmEncoderTpMode: cfg.vision?.mmEncoderTpMode,
+    hasVision: cfg.vision !== undefined,
+  };
+}
+
+function secretFlagErrors(extraArgs: readonly string[]): string[] {
+  return extraArgs
+    .map((flag) => flag.split("=")[0].replace(/_/g, "-"))
+    .filter((name) => SECRET_FLAGS.includes(name))
+    .map((name) => `vllm.extraArgs: ${name} would put a secret in the container's argv, visible to docker inspect and ps; set it as the ${name === "--api-key" ? "apiKey" : "hfToken"} secret instead`);
+}
+
+function argvErrors(table: FlagTable, argv: readonly string[], extraArgs: readonly string[]): string[] {
+  return checkArgv(table, argv).map((issue) => {
+    const fromExtra = extraArgs.some((a) => a.split("=")[0].replace(/_/g, "-").startsWith(issue.flag));
+    return `${fromExtra ? "vllm.extraArgs" : (FLAG_PATHS[issue.flag] ?? "vllm")}: ${issue.flag} ${issue.message}`;
+  });
+}
+
+/** The value at `path` in `raw`, parsed by `schema` on its own; undefined when absent keys have no default or it fails. */
+function field<T extends z.ZodType>(raw: Record<string, unknown>, path: string, schema: T): z.output<T> | undefined {
+  let node: unknown = raw;
+  for (const k of path.split(".")) node = node && typeof node === "object" ? (node as Record<string, unknown>)[k] : undefined;
+  const r = schema.safeParse(node);
+  return r.success ? r.data : undefined;
+}
+
+// The typed settings that render as a flag with a value the catalog checks.
+const TYPED_FLAGS: [string, string, z.ZodType][] = [
+  ["vllm.quantization", "--quantization", VllmSchema.shape.quantization],
+  ["vllm.dtype", "--dtype", VllmSchema.shape.dtype],
+  ["vllm.kvCacheDtype", "--kv-cache-dtype", VllmSchema.shape.kvCacheDtype],
+  ["vllm.toolCallParser", "--tool-call-parser", VllmSchema.shape.toolCallParser],
+  ["vllm.distributedExecutorBackend", "--distributed-executor-backend", VllmSchema.shape.distributedExecutorBackend],
+];
+
+/**
+ * For a config the schema refused: each check whose inputs parse on their
+ * own (and were not themselves refused) runs, so its error shows in the same
+ * round as the schema's.
+ */
+function partialChecks(raw: Record<string, unknown>, issues: readonly z.core.$ZodIssue[], errors: string[], warnings: string[]): void {
+  const refused = new Set(issues.filter((i) => i.code !== "unrecognized_keys").map((i) => i.path.map(String).join(".")));
+  const ok = <T extends z.ZodType>(path: string, schema: T) => (refused.has(path) ? undefined : field(raw, path, schema));
+  const image = ok("image", ImageSchema);
+  const version = image ? (image.vllmVersion ?? versionFromTag(image.tag)) : undefined;
+  const table = version ? flagTable(version) : undefined;
+  const extraArgs = ok("vllm.extraArgs", VllmSchema.shape.extraArgs);
+  if (extraArgs) errors.push(...secretFlagErrors(extraArgs));
   if (table) {
-    for (const issue of checkArgv(table, argv)) {
-      const fromExtra = cfg.vllm.extraArgs.some((a) => a.split("=")[0].replace(/_/g, "-").startsWith(issue.flag));
-      const path = fromExtra ? "vllm.extraArgs" : (FLAG_PATHS[issue.flag] ?? "vllm");
-      errors.push(`${path}: ${issue.flag} ${issue.message}`);
+    if (extraArgs) errors.push(...argvErrors(table, ["<model>", ...extraArgs], extraArgs));
+    for (const [path, flag, schema] of TYPED_FLAGS) {
+      const value = ok(path, schema) as string | undefined;
+      if (value !== undefined) errors.push(...argvErrors(table, ["<model>", flag, value], []).map((e) => e.replace(/^vllm\S*:/, `${path}:`)));
     }
   }
-  const model = footprintOf(cfg, errors);
-  if (model && cfg.vision && !model.vision) {
-    errors.push(`vision: ${cfg.model.id} takes no images; remove the vision section or pick a vision-language model`);
-  }
-  const ropeOverride = cfg.vllm.extraArgs.some((a) => /rope|hf-overrides|hf_overrides/.test(a));
-  if (model && cfg.vllm.maxModelLen > model.maxPos && !ropeOverride) {
-    errors.push(`vllm.maxModelLen: ${cfg.vllm.maxModelLen} is above ${cfg.model.id}'s trained context of ${model.maxPos} tokens; lower it, or add rope scaling (YaRN) through vllm.extraArgs`);
-  }
-  if (!model || !(cfg.vllm.kvCacheDtype in KV_CACHE_DTYPE_BYTES)) return { ok: false, errors, warnings };
-
-  const memory = planMemory({
-    model: model.footprint,
-    tensorParallelSize: cfg.vllm.tensorParallelSize,
-    kvCacheDtype: cfg.vllm.kvCacheDtype,
-    gpuMemoryUtilization: cfg.vllm.gpuMemoryUtilization,
-    gpuMemoryMiB: cfg.host.gpuMemoryMiB,
-    maxModelLen: cfg.vllm.maxModelLen,
-    overheadMiB: model.overheadMiB,
-  });
-  const g = (mib: number) => `${(mib / 1024).toFixed(2)} GiB`;
-  if (memory.kvCacheMiB <= 0) {
-    errors.push(`vllm.gpuMemoryUtilization: ${cfg.vllm.gpuMemoryUtilization} × ${cfg.host.gpuMemoryMiB} MiB gives ${g(memory.budgetMiB)} per GPU, less than the weights (${g(memory.weightsMiB)}) plus overhead (${g(memory.overheadMiB)}); raise it or spread the model over more GPUs`);
-  } else if (!memory.fits) {
-    errors.push(`vllm.maxModelLen: one ${cfg.vllm.maxModelLen}-token sequence needs ${g(memory.sequenceMiB)} of KV cache per GPU, but only ${g(memory.kvCacheMiB)} is left after weights (${g(memory.weightsMiB)}) and overhead (${g(memory.overheadMiB)}); the largest max-model-len that fits is ${memory.maxFittingModelLen}: lower vllm.maxModelLen to at most that, or raise vllm.gpuMemoryUtilization`);
-  } else if (memory.concurrentSequences < 2) {
-    warnings.push(`vllm.maxModelLen: the KV cache holds only ${memory.concurrentSequences} full-length sequence at a time; expect queueing under load`);
-  }
-  if (errors.length > 0) return { ok: false, errors, warnings };
-  return { ok: true, profile: { ...cfg, vllmVersion, footprint: model.footprint, argv, memory }, warnings };
+  const model = ok("model", ModelSchema);
+  const vllm = {
+    tensorParallelSize: ok("vllm.tensorParallelSize", VllmSchema.shape.tensorParallelSize),
+    gpuMemoryUtilization: ok("vllm.gpuMemoryUtilization", VllmSchema.shape.gpuMemoryUtilization),
+    maxModelLen: ok("vllm.maxModelLen", VllmSchema.shape.maxModelLen),
+    kvCacheDtype: ok("vllm.kvCacheDtype", VllmSchema.shape.kvCacheDtype),
+  };
+  const gpuMemoryMiB = ok("host.gpuMemoryMiB", HostSchema.shape.gpuMemoryMiB);
+  const vision = raw.vision === undefined ? undefined : ok("vision", VisionSchema);
+  if (!model || gpuMemoryMiB === undefined || Object.values(vllm).some((v) => v === undefined) || (raw.vision !== undefined && !vision)) return;
+  fitChecks(
+    {
+      model,
+      tensorParallelSize: vllm.tensorParallelSize!,
+      gpuMemoryUtilization: vllm.gpuMemoryUtilization!,
+      maxModelLen: vllm.maxModelLen!,
+      kvCacheDtype: vllm.kvCacheDtype!,
+      gpuMemoryMiB,
+      dtype: ok("vllm.dtype", VllmSchema.shape.dtype),
+      extraArgs: extraArgs ?? [],
+      mmEncoderTpMode: vision?.mmEncoderTpMode,
+      hasVision: vision !== undefined,
+    },
+    errors,
+    warnings,
+  );
 }
 
 /** What other profiles on the same host must not share with this one. */

@@ -58,11 +58,11 @@ describe("checkArgv", () => {
 
   it("checks value types, JSON, choices and the values vLLM checks at start-up", () => {
     assert.deepEqual(flags(checkArgv(v011, ["m", "--port", "80a", "--gpu-memory-utilization", "most", "--limit-mm-per-prompt", "image=3", "--kv-cache-dtype", "fp9", "--tool-call-parser", "hermes3", "--quantization", "awq_marlin"])), [
-      '--port: "80a" is not an integer',
-      '--gpu-memory-utilization: "most" is not a number',
-      '--limit-mm-per-prompt: "image=3" is not valid JSON (Unexpected token \'i\', "image=3" is not valid JSON); vLLM 0.11.0 parses it with json.loads',
-      '--kv-cache-dtype: "fp9" is not one of "auto", "bfloat16", "fp8", "fp8_e4m3", "fp8_e5m2", "fp8_inc" in vLLM 0.11.0',
-      `--tool-call-parser: "hermes3" is not one vLLM 0.11.0 knows (${v011.options.find((o) => o.names.includes("--tool-call-parser"))!.knownValues!.join(", ")}); it would fail at start-up`,
+      '--port: "80a" is not an integer, which vLLM 0.11.0 requires; write a whole number',
+      '--gpu-memory-utilization: "most" is not a number, which vLLM 0.11.0 requires; write one such as 0.9',
+      `--limit-mm-per-prompt: "image=3" is not valid JSON (Unexpected token 'i', "image=3" is not valid JSON), and vLLM 0.11.0 parses it with json.loads; write it as JSON, e.g. '{"image": 3}'`,
+      '--kv-cache-dtype: "fp9" is not one of "auto", "bfloat16", "fp8", "fp8_e4m3", "fp8_e5m2", "fp8_inc" in vLLM 0.11.0; use one of those',
+      `--tool-call-parser: "hermes3" is not one vLLM 0.11.0 knows (${v011.options.find((o) => o.names.includes("--tool-call-parser"))!.knownValues!.join(", ")}), so it would fail at start-up; use one of those`,
     ]);
   });
 
@@ -72,7 +72,7 @@ describe("checkArgv", () => {
   });
 
   it("refuses a value given to a switch, and a missing value", () => {
-    assert.deepEqual(flags(checkArgv(v011, ["m", "--enforce-eager=yes", "--port"])), ["--enforce-eager: takes no value in vLLM 0.11.0; write --enforce-eager alone", "--port: expects a value in vLLM 0.11.0"]);
+    assert.deepEqual(flags(checkArgv(v011, ["m", "--enforce-eager=yes", "--port"])), ["--enforce-eager: takes no value in vLLM 0.11.0; write --enforce-eager alone", "--port: expects a value in vLLM 0.11.0; put it after the flag"]);
   });
 
   it("refuses --model: vllm serve takes the model as its positional argument", () => {
@@ -91,4 +91,62 @@ describe("versions", () => {
     assert.equal(versionFromTag("latest"), undefined);
     assert.ok(compareVersions("0.9.2", "0.11.0") < 0);
   });
+});
+
+/**
+ * Every message the catalog can give, for every table: each removed flag,
+ * one from another release, an abbreviation, each kind of bad value, a
+ * misplaced value, --model. Each must be one sentence that says what is
+ * wrong, what to do, and on what authority (the vLLM release or PR).
+ */
+function everyMessage(): string[] {
+  const out: string[] = [];
+  for (const v of supportedVersions()) {
+    const t = flagTable(v)!;
+    const spec = (type: string) => t.options.find((o) => o.action === "store" && o.type === type && !o.choices)!.names[0];
+    const choice = t.options.find((o) => o.choices && o.choices.length > 0)!.names[0];
+    const known = t.options.find((o) => o.knownValues)!.names[0];
+    const flag = t.options.find((o) => o.action === "boolean_optional")!.names[0];
+    const elsewhere = supportedVersions()
+      .filter((o) => o !== v)
+      .flatMap((o) => flagTable(o)!.options.flatMap((s) => s.names))
+      .find((n) => !t.options.some((s) => s.names.includes(n)) && !t.removed.some((r) => r.flag === n) && n.startsWith("--"));
+    const argvs: string[][] = [
+      ...t.removed.map((r) => ["m", r.flag, "1"]),
+      ["m", "--max-num-batched", "8"],
+      ["m", "--not-a-flag-anywhere"],
+      ["m", spec("int"), "x"],
+      ["m", spec("float"), "x"],
+      ["m", spec("json"), "image=3"],
+      ["m", choice, "nope"],
+      ["m", known, "nope"],
+      ["m", `${flag}=1`],
+      ["m", spec("int")],
+      ["m", "other"],
+      ["m", "--model", "x"],
+      ...(elsewhere ? [["m", elsewhere, "1"]] : []),
+    ];
+    for (const argv of argvs) out.push(...checkArgv(t, argv).map((i) => `${i.flag} ${i.message}`));
+  }
+  return out;
+}
+
+describe("catalog messages", () => {
+  const messages = everyMessage();
+
+  it("cover each table's removed flags and each kind of problem", () => {
+    assert.ok(messages.length > 100, `only ${messages.length} messages`);
+  });
+
+  for (const m of messages) {
+    it(m.length > 90 ? `${m.slice(0, 90)}...` : m, () => {
+      // Quoted values (JSON, argparse choices) may hold anything; judge the prose.
+      const prose = m.replace(/'[^']*'|"[^"]*"|`[^`]*`/g, "Q").replace(/\be\.g\./g, "eg");
+      assert.doesNotMatch(prose, /\.\s+\S/, "one sentence: no sentence break");
+      assert.doesNotMatch(prose, /\.$/, "no closing period, like every config error");
+      assert.match(prose, /[;:] (use|drop|write|pin|put|remove|check|set)\b/, "says what to do");
+      assert.match(m, /vLLM (\d+\.\d+(\.\d+)?)/, "names the release it is about");
+      assert.doesNotMatch(prose, /\.\s*instead\b/, "no dangling 'instead'");
+    });
+  }
 });

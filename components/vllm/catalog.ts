@@ -106,27 +106,50 @@ function index(table: FlagTable): Map<string, FlagSpec> {
 function checkValue(spec: FlagSpec, value: string, version: string): string | undefined {
   if (spec.alsoAccepts?.includes(value) || (spec.acceptsNone && value === "None")) return undefined;
   const t = spec.type ?? "str";
-  if (t === "int" && !/^[-+]?\d+$/.test(value)) return `"${value}" is not an integer`;
-  if (t === "float" && (value.trim() === "" || !Number.isFinite(Number(value)))) return `"${value}" is not a number`;
+  if (t === "int" && !/^[-+]?\d+$/.test(value)) return `"${value}" is not an integer, which vLLM ${version} requires; write a whole number`;
+  if (t === "float" && (value.trim() === "" || !Number.isFinite(Number(value)))) return `"${value}" is not a number, which vLLM ${version} requires; write one such as 0.9`;
   if (t === "human_int" && !/^\d+(\.\d+)?[kKmMgGtT]?$/.test(value)) {
-    return `"${value}" is not a token count (e.g. 32768 or 32k)`;
+    return `"${value}" is not a token count, which vLLM ${version} requires; write one such as 32768 or 32k`;
   }
   if (t === "json") {
     try {
       JSON.parse(value);
     } catch (e) {
-      return `"${value}" is not valid JSON (${(e as Error).message}); vLLM ${version} parses it with json.loads`;
+      return `"${value}" is not valid JSON (${(e as Error).message}), and vLLM ${version} parses it with json.loads; write it as JSON, e.g. '{"image": 3}'`;
     }
   }
   // Some tables list numeric choices (e.g. block sizes); argv values are text.
   const choices = spec.choices?.map(String);
   if (choices && !choices.includes(value)) {
-    return `"${value}" is not one of ${choices.map((c) => `"${c}"`).join(", ")} in vLLM ${version}`;
+    return `"${value}" is not one of ${choices.map((c) => `"${c}"`).join(", ")} in vLLM ${version}; use one of those`;
   }
   if (spec.knownValues && !spec.knownValues.includes(value)) {
-    return `"${value}" is not one vLLM ${version} knows (${spec.knownValues.join(", ")}); it would fail at start-up`;
+    return `"${value}" is not one vLLM ${version} knows (${spec.knownValues.join(", ")}), so it would fail at start-up; use one of those`;
   }
   return undefined;
+}
+
+/**
+ * What to do about a removed flag, as one clause. The tables' replacement
+ * texts are notes from the extraction, some several sentences long; where
+ * one does not read as "use <it> instead", the clause is written here.
+ */
+const REMOVED_ADVICE: Record<string, string> = {
+  "--no-enable-reasoning": "drop it, and omit --reasoning-parser to keep reasoning off",
+  "--expand-tools-even-if-tool-choice-none": "drop it, since tools are always included now (--exclude-tools-when-tool-choice-none gives the old default)",
+  "--no-disable-mm-preprocessor-cache": "drop it, since the preprocessor cache is on by default (--mm-processor-cache-gb sizes it)",
+  "--no-guided-decoding-disable-additional-properties": "use --guided-decoding-disable-additional-properties false in vLLM 0.11, or --structured-outputs-config.disable_additional_properties false from 0.12, instead",
+  "--no-guided-decoding-disable-any-whitespace": "use --guided-decoding-disable-any-whitespace false in vLLM 0.11, or --structured-outputs-config.disable_any_whitespace false from 0.12, instead",
+  "--no-guided-decoding-disable-fallback": "use --guided-decoding-disable-fallback false in vLLM 0.11, or --structured-outputs-config.disable_fallback false from 0.12, instead",
+  "--max-seq-len-to-capture": "set the CUDA graph capture sizes in --compilation-config (cudagraph_capture_sizes or max_cudagraph_capture_size) instead",
+  "--rope-scaling": `use --hf-overrides '{"rope_scaling": {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32768}}' instead (the key is rope_parameters with Transformers v5; there is no --rope-parameters flag)`,
+  "--rope-theta": `use --hf-overrides '{"rope_theta": <float>}' instead (inside rope_parameters with Transformers v5)`,
+  "-O": "use --optimization-level <n>, or -cc for --compilation-config, instead",
+  "--disable-log-requests": "drop it, since request logging is off by default (--enable-log-requests turns it on)",
+};
+
+export function removedAdvice(r: RemovedFlag): string {
+  return REMOVED_ADVICE[r.flag] ?? (r.replacement ? `use ${r.replacement} instead` : "drop it");
 }
 
 /**
@@ -165,9 +188,8 @@ export function checkArgv(table: FlagTable, argv: readonly string[]): ArgvIssue[
     if (!spec) {
       const removed = table.removed.find((r) => r.flag === name);
       if (removed) {
-        const instead = removed.replacement ? `use ${removed.replacement} instead` : "drop it";
         const pr = /PR #\d+/.exec(removed.evidence)?.[0];
-        issues.push({ flag: name, message: `was removed in vLLM ${removed.removedIn}${pr ? ` (vllm-project/vllm ${pr})` : ""}; the pinned vLLM ${v} rejects it: ${instead}` });
+        issues.push({ flag: name, message: `was removed in vLLM ${removed.removedIn}${pr ? ` (vllm-project/vllm ${pr})` : ""}; the pinned vLLM ${v} rejects it: ${removedAdvice(removed)}` });
       } else {
         const prefixed = [...byName.keys()].filter((k) => k.startsWith(name));
         const elsewhere = supportedVersions().filter((o) => o !== v && flagTable(o)!.options.some((s) => s.names.includes(name)));
@@ -206,7 +228,7 @@ export function checkArgv(table: FlagTable, argv: readonly string[]): ArgvIssue[
       }
     }
     if (values.length === 0 && spec.nargs !== "?" && spec.nargs !== "*") {
-      issues.push({ flag: name, message: `expects a value in vLLM ${v}` });
+      issues.push({ flag: name, message: `expects a value in vLLM ${v}; put it after the flag` });
       continue;
     }
     if (dotted) continue; // a sub-key's value may be any scalar; vLLM coerces it

@@ -15,6 +15,8 @@ export interface KnownModel {
   /** Activations, CUDA graphs and non-torch memory per GPU at TP2, MiB. */
   overheadMiB: number;
   vision: boolean;
+  /** The dtype of the unquantized weights (config.json torch_dtype), where a source gives it. */
+  dtype?: "bfloat16" | "float16" | "float32";
   sources: string[];
 }
 
@@ -62,6 +64,9 @@ export const KNOWN_MODELS: Readonly<Record<string, KnownModel>> = {
     // reserved; a larger overhead can be set in model.overheadMiB.
     overheadMiB: 2048,
     vision: true,
+    // Vision tower, embeddings and lm_head stay bf16 (the FP8 checkpoint's
+    // config.json torch_dtype; Qwen3-VL ships bf16).
+    dtype: "bfloat16",
     sources: [
       "config.json text_config/vision_config of Qwen3-VL-32B (huggingface.co/quanliang/F1 config.json, same shape; parameter count 33,357,390,064 matches the published one)",
       "Qwen3-VL model card: 256K native context",
