@@ -31,6 +31,10 @@ toolchain_pulumi
 # Official plugins where installed or downloadable, else our offline builds;
 # without plugins the engine suites cannot run, and that is a failure.
 toolchain_plugins || { for m in "${_tc_missing[@]}"; do echo "MISSING $m" >&2; done; exit 1; }
+# The real Compose v2, which `npm run import` parses the old files with.
+# shellcheck source=compose.sh
+source scripts/compose.sh
+toolchain_compose || { for m in "${_tc_missing[@]}"; do echo "MISSING $m" >&2; done; exit 1; }
 node --import tsx --test --test-concurrency=1 'test/engine/*.test.ts'
 
 echo "== integration: real dockerd, stand-in image, real HTTP"
