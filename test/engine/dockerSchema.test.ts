@@ -69,7 +69,7 @@ describe("docker plugin schema against the official one", { skip }, () => {
   before(() => {
     ours = JSON.parse(execFileSync("pulumi", ["package", "get-schema", docker!.path], { encoding: "utf8", maxBuffer: 64 << 20 }));
     theirs = JSON.parse(readFileSync(REFERENCE, "utf8"));
-    console.log(`# our plugin: ${docker!.source} (${docker!.path})`);
+    console.log(`our plugin: ${docker!.source} (${docker!.path})`);
   });
 
   it("serves every resource the program uses, with the same inputs, outputs and types", () => {
@@ -103,7 +103,7 @@ describe("docker plugin schema against the official one", { skip }, () => {
     const c = compareProps("provider", ours.provider.inputProperties, theirs.provider.inputProperties);
     problems.push(...c.mismatched, ...c.onlyTheirs.map((n) => `${n}: missing from ours`));
     assert.deepEqual(problems, []);
-    console.log(`# compared ${USED_RESOURCES.length} resources, ${types.size} types and the provider's config: same wire shape`);
+    console.log(`compared ${USED_RESOURCES.length} resources, ${types.size} types and the provider's config: same wire shape`);
   });
 
   it("lists every other difference", () => {
@@ -120,7 +120,7 @@ describe("docker plugin schema against the official one", { skip }, () => {
         if (!USED_RESOURCES.includes(tok)) lines.push(...c.mismatched, ...c.onlyTheirs.map((n) => `${n}: only in the official plugin`));
       }
     }
-    for (const l of lines) console.log(`# difference: ${l}`);
+    for (const l of lines) console.log(`difference: ${l}`);
     assert.ok(ours.resources["docker:index/container:Container"].inputProperties.deviceRequests, "deviceRequests, for the GPUs");
     if (docker!.source.startsWith("official")) return;
     // Our build lacks the one resource of the official 5.x that is not Terraform's
