@@ -62,7 +62,8 @@ export class VllmService extends pulumi.ComponentResource {
       `${name}-weights`,
       {
         create: prefetchWeightsScript({ image: imageRef(p), model: p.model.id, hfCachePath: p.host.hfCachePath, envNames: Object.keys(p.container.env) }),
-        environment: pulumi.secret(pulumi.output(args.hfToken).apply((HF_TOKEN) => ({ ...p.container.env, ...dockerEnv, HF_TOKEN }))),
+        // Only the token is secret (a secret leaf in state); the rest stays readable.
+        environment: { ...p.container.env, ...dockerEnv, HF_TOKEN: pulumi.secret(args.hfToken) },
         triggers: [p.model.id, imageRef(p)],
       },
       { parent: this, dependsOn: [this.image] },

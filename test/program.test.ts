@@ -95,7 +95,7 @@ for (const [stack, port, container, version] of [
       assert.match(w.inputs.create, /snapshot_download\(repo_id="Qwen\//);
       assert.ok(!w.inputs.create.includes("hf_testtoken"));
       assert.equal(w.inputs.environment.HF_TOKEN, "hf_testtoken0123456789");
-      assert.equal(run.secretProps.weightsEnv, true, "the prefetch's environment must be secret");
+      assert.equal(run.secretProps.weightsToken, true, "the prefetch's HF_TOKEN must be secret");
       assert.deepEqual(w.opts.dependsOn, [`${stack}-image`]);
     });
 

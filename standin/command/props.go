@@ -197,8 +197,13 @@ func collectSecrets(v resource.PropertyValue, inSecret bool, acc *[]string) {
 	}
 }
 
-// redactor replaces known secret strings with "[secret]".
+// redactor replaces known secret strings with "[secret]". Values shorter
+// than minRedacted are left alone: a whole map made secret (environment) holds
+// values such as "5", and replacing every "5" garbles the output (timestamps)
+// while protecting nothing; keys and tokens are longer.
 type redactor struct{ secrets []string }
+
+const minRedacted = 6
 
 func newRedactor(secrets []string) redactor {
 	s := append([]string(nil), secrets...)
@@ -209,7 +214,7 @@ func newRedactor(secrets []string) redactor {
 
 func (r redactor) apply(msg string) string {
 	for _, s := range r.secrets {
-		if s != "" {
+		if len(s) >= minRedacted {
 			msg = strings.ReplaceAll(msg, s, "[secret]")
 		}
 	}

@@ -40,8 +40,9 @@ async function finish(): Promise<void> {
   const container = result?.resources.find((r) => r.type === "docker:index/container:Container");
   const envs = container?.props.envs as pulumi.Output<unknown> | undefined;
   const weights = result?.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith("-weights"));
-  const weightsEnv = weights?.props.environment as pulumi.Output<unknown> | undefined;
-  const secretProps = { envs: envs ? await pulumi.isSecret(envs) : false, weightsEnv: weightsEnv ? await pulumi.isSecret(weightsEnv) : false };
+  // The prefetch's token: a secret leaf of its environment.
+  const weightsToken = (weights?.props.environment as Record<string, unknown> | undefined)?.HF_TOKEN as pulumi.Output<unknown> | undefined;
+  const secretProps = { envs: envs ? await pulumi.isSecret(envs) : false, weightsToken: weightsToken ? await pulumi.isSecret(weightsToken) : false };
   const invokes = (result?.invokes ?? []).map((i) => ({ token: i.token, command: i.args.command }));
   console.log(JSON.stringify({ resources, invokes, outputs: result?.outputs ?? {}, secretOutputs: result?.secretOutputs ?? [], secretProps, error }));
   process.exit(0);
