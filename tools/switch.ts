@@ -8,7 +8,7 @@
  *      the GPUs are taken over and its container starts, gated on health;
  *   4. validate it (tools/validate).
  * If the up or the validation fails, it ups the stack that was serving
- * before (which starts its kept container) and validates that one. It prints
+ * before (which brings its container back) and validates that one. It prints
  * each step's time and the downtime: the time no model answered. Two
  * switches at once are refused by a lock, not raced.
  *

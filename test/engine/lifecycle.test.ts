@@ -1,13 +1,13 @@
 /**
  * Migration, rollback, failure, drift, config change, destroy and secrets,
- * with the real Pulumi engine, the real docker and command plugins, a real
+ * with the real Pulumi engine, the docker and command plugins, a real
  * dockerd with the stand-in GPU runtime and the stand-in vLLM image, and real
  * HTTP. Stacks run this program inline through the Automation API, each
  * operation in a process of its own (test/helpers/engineOp.ts).
  *
- * It needs pulumi-resource-docker (4.11.0) and pulumi-resource-command (1.2.1)
- * on PATH. They cannot be built on our CI machine (the Go module proxy refuses
- * their modules; see the README), so there the suite is skipped, saying so.
+ * The plugins are the ones scripts/plugins.sh resolved (official where
+ * installed, else our offline builds); npm test resolves them first, so the
+ * suite runs on every machine, and says which plugins it ran with.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";

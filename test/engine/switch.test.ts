@@ -2,8 +2,8 @@
  * npm run switch, with the real engine and plugins against the stand-in GPU
  * host: a good switch; a target that never becomes healthy (rolls back by
  * itself, medium answers again); a target that dies after a few requests
- * (validation fails, rolls back). Skipped, saying why, where the docker and
- * command plugins are not on PATH.
+ * (validation fails, rolls back). Outside npm test, skipped, saying why,
+ * where no docker and command plugins were resolved.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

@@ -4,9 +4,8 @@
  * promises behind in the process that ran the program). Prints
  * `REPORT <json>`. Used by test/engine/lifecycle.test.ts.
  */
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { execFileSync } from "node:child_process";
-import { join } from "node:path";
+import { localBackendEnv, programStack } from "../../tools/lib/engine";
 
 export interface EngineOp {
   workDir: string;
@@ -20,15 +19,13 @@ export interface EngineOp {
   remove?: string[];
 }
 
-const REPO = join(__dirname, "..", "..");
 const spec = JSON.parse(process.argv[2]) as EngineOp;
 process.on("unhandledRejection", () => undefined);
 process.on("uncaughtException", () => undefined);
 
 (async () => {
-  const program = async () => ((await import(join(REPO, "index.ts"))).default as () => Promise<Record<string, unknown>>)();
-  const envVars = { PULUMI_BACKEND_URL: `file://${spec.backend}`, PULUMI_CONFIG_PASSPHRASE: spec.passphrase, PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" };
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName: spec.stack, projectName: "myia-vllm", program }, { workDir: spec.workDir, envVars });
+  const envVars = localBackendEnv(spec.backend, spec.passphrase);
+  const stack = await programStack(spec.stack, spec.workDir, envVars);
   let output = "";
   const onOutput = (s: string) => (output += s);
   const report: Record<string, unknown> = { ok: true };
