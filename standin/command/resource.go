@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 func checkType(urn string) error {
@@ -60,17 +61,23 @@ func setOutputs(st resource.PropertyMap, res result) {
 	}
 }
 
+// begin is how every call on a Command starts: the token checked, the
+// stand-in announced (once a process), the properties decoded.
+func (s *server) begin(ctx context.Context, urn string, props *structpb.Struct) (resource.PropertyMap, error) {
+	if err := checkType(urn); err != nil {
+		return nil, err
+	}
+	s.announceOnce(ctx)
+	return unmarshal(props)
+}
+
 // previous reads the stdout and stderr kept in a state.
 func previous(st resource.PropertyMap) result {
 	return result{Stdout: plainString(st["stdout"]), Stderr: plainString(st["stderr"])}
 }
 
 func (s *server) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	if err := checkType(req.GetUrn()); err != nil {
-		return nil, err
-	}
-	s.announceOnce(ctx)
-	props, err := unmarshal(req.GetProperties())
+	props, err := s.begin(ctx, req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
@@ -114,11 +121,7 @@ func (s *server) create(ctx context.Context, urn resource.URN, props resource.Pr
 }
 
 func (s *server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	if err := checkType(req.GetUrn()); err != nil {
-		return nil, err
-	}
-	s.announceOnce(ctx)
-	olds, err := unmarshal(req.GetOlds())
+	olds, err := s.begin(ctx, req.GetUrn(), req.GetOlds())
 	if err != nil {
 		return nil, err
 	}
@@ -194,11 +197,7 @@ func inputsChanged(olds, news resource.PropertyMap) bool {
 }
 
 func (s *server) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	if err := checkType(req.GetUrn()); err != nil {
-		return nil, err
-	}
-	s.announceOnce(ctx)
-	props, err := unmarshal(req.GetProperties())
+	props, err := s.begin(ctx, req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
