@@ -39,3 +39,6 @@ node --import tsx --test --test-concurrency=1 'test/engine/*.test.ts'
 
 echo "== integration: real dockerd, stand-in image, real HTTP"
 node --import tsx --test --test-concurrency=1 'test/integration/*.test.ts'
+
+echo "== bench, short mode (1 run, D = 2 s, L = 2 s): it must run; timings never fail it"
+node --import tsx tools/bench.ts --short

@@ -11,16 +11,20 @@ export async function answers(port: number, host = "127.0.0.1"): Promise<boolean
 
 /**
  * Probes the ports every 100 ms and measures the longest stretch in which no
- * model answered /health on any of them.
+ * model answered /health on any of them. `onSample`, when given, sees every
+ * probe: its start time (epoch ms) and which ports answered, in `ports` order
+ * (the bench draws its timeline from these).
  */
-export function watchOutage(ports: number[]): { stop(): Promise<number> } {
+export function watchOutage(ports: number[], onSample?: (t: number, up: boolean[]) => void): { stop(): Promise<number> } {
   let running = true;
   let downSince: number | undefined;
   let longest = 0;
   const loop = (async () => {
     while (running) {
       const t = Date.now();
-      const up = (await Promise.all(ports.map((p) => answers(p)))).some(Boolean);
+      const each = await Promise.all(ports.map((p) => answers(p)));
+      onSample?.(t, each);
+      const up = each.some(Boolean);
       if (!up && downSince === undefined) downSince = t;
       if (up && downSince !== undefined) {
         longest = Math.max(longest, t - downSince);
