@@ -22,7 +22,7 @@ describe("parseCli", () => {
 });
 
 describe("every tool's command line", () => {
-  for (const tool of ["check", "validate", "switch", "demo"]) {
+  for (const tool of ["check", "validate", "switch", "demo", "import", "bench"]) {
     const run = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(REPO, "tools", `${tool}.ts`), ...args], { cwd: REPO, encoding: "utf8" });
     it(`${tool} --help prints its usage, exit 0`, () => {
       const r = run("--help");
