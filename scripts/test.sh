@@ -37,8 +37,9 @@ source scripts/compose.sh
 toolchain_compose || { for m in "${_tc_missing[@]}"; do echo "MISSING $m" >&2; done; exit 1; }
 node --import tsx --test --test-concurrency=1 'test/engine/*.test.ts'
 
-echo "== integration: real dockerd, stand-in image, real HTTP"
-node --import tsx --test --test-concurrency=1 'test/integration/*.test.ts'
-
+# Before the integration tests, so the test runner's summary closes the run.
 echo "== bench, short mode (1 run, D = 2 s, L = 2 s): it must run; timings never fail it"
 node --import tsx tools/bench.ts --short
+
+echo "== integration: real dockerd, stand-in image, real HTTP"
+node --import tsx --test --test-concurrency=1 'test/integration/*.test.ts'
