@@ -1,16 +1,17 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkHost, gpuHolders, gpuHoldersKey, gpuLease } from "./host/checks";
+import { checkHost, gpuHoldersKey, gpuLease } from "./host/checks";
 import { HostProbe, OwnContainer, parseProbe, probeScript } from "./host/probe";
 
 /** What the host grants a stack that passed its checks. */
 export interface HostGrant {
   /** The lease label value, "<host>:gpus=0,1". */
   lease: string;
-  /** Running containers of other stacks on these GPUs: the takeover stops them. */
-  holders: string[];
-  /** The holders and when each started: the takeover's trigger (gpuHoldersKey). */
+  /**
+   * The running containers of other stacks on these GPUs, which the takeover
+   * stops, with when each started: the takeover's trigger (gpuHoldersKey).
+   */
   holdersKey: string;
   /** The container named as this stack's, as the host has it (drift detection). */
   own?: OwnContainer;
@@ -75,7 +76,7 @@ export class GpuHost extends pulumi.ComponentResource {
       if (errors.length > 0) {
         throw new pulumi.RunError([`host ${name}: ${errors.length} check(s) failed:`, ...errors.map((e) => `  ${e}`)].join("\n"));
       }
-      return { lease: gpuLease(name, args.gpus), holders: gpuHolders(probe, args.stack, args.gpus), holdersKey: gpuHoldersKey(probe, args.stack, args.gpus), own: probe.own };
+      return { lease: gpuLease(name, args.gpus), holdersKey: gpuHoldersKey(probe, args.stack, args.gpus), own: probe.own };
     });
     this.registerOutputs({ probe: this.probe });
   }

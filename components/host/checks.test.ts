@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { probeText } from "../../test/helpers/probeText";
-import { checkHost, gpuHolders, gpuHoldersKey, gpuLease } from "./checks";
+import { checkHost, gpuHoldersKey, gpuLease } from "./checks";
 import { parseProbe } from "./probe";
 
 const fixture = (f: string) => readFileSync(join(__dirname, "../../test/fixtures/nvidia-smi", f), "utf8");
@@ -70,15 +70,15 @@ describe("containers of anything else on our GPUs", () => {
   });
 });
 
-describe("gpuHolders", () => {
+describe("gpuHoldersKey", () => {
   it("lists the running containers of other stacks that share a GPU", () => {
     const probe = parseProbe(
       probeText({
         gpus: h200,
-        containers: ["container|/vl|running|medium-vl|h:gpus=0,1", "container|/mine|running|medium|h:gpus=0,1", "container|/kept|exited|small|h:gpus=0", "container|/elsewhere|running|tiny|h:gpus=3"].join("\n"),
+        containers: ["container|/vl|running|medium-vl|h:gpus=0,1|t1", "container|/mine|running|medium|h:gpus=0,1|t2", "container|/kept|exited|small|h:gpus=0|t3", "container|/elsewhere|running|tiny|h:gpus=3|t4"].join("\n"),
       }),
     );
-    assert.deepEqual(gpuHolders(probe, "medium", [0, 1]), ["vl"]);
+    assert.equal(gpuHoldersKey(probe, "medium", [0, 1]), "vl@t1");
   });
 
   it("keys the holders on when they started, so a holder started again runs the takeover again", () => {

@@ -75,19 +75,12 @@ export function checkHost(probe: HostProbe, req: HostRequirements): HostCheck {
 }
 
 /**
- * The running containers of other stacks that share a GPU with this one: the
- * ones the takeover step will stop. Its text is the step's trigger, so the
- * step runs again on every up that finds a holder.
- */
-export function gpuHolders(probe: HostProbe, stack: string, gpus: readonly number[]): string[] {
-  return holding(probe, stack, gpus).map((c) => c.name);
-}
-
-/**
- * Who holds the GPUs now, as a value that changes whenever the takeover has
- * work to do: each holder's name and when it last started ("none" when no
- * one holds them). Names alone are not enough: a migration back and forth
- * finds the same holder each time, started again in between.
+ * Who holds the GPUs now: the running containers of other stacks that share
+ * a GPU with this one (the ones the takeover step stops), as a value that
+ * changes whenever the step has work to do: each holder's name and when it
+ * last started ("none" when no one holds them). It is the step's trigger.
+ * Names alone are not enough: a migration back and forth finds the same
+ * holder each time, started again in between.
  */
 export function gpuHoldersKey(probe: HostProbe, stack: string, gpus: readonly number[]): string {
   return holding(probe, stack, gpus).map((c) => `${c.name}@${c.startedAt}`).join(",") || "none";

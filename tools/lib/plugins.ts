@@ -18,7 +18,7 @@ export interface ResolvedPlugin {
 }
 
 const CACHE = process.env.MYIA_CACHE ?? join(homedir(), ".cache", "myia-vllm");
-export const RESOLVED_FILE = join(CACHE, "plugins", "resolved.tsv");
+const RESOLVED_FILE = join(CACHE, "plugins", "resolved.tsv");
 
 /** The record scripts/plugins.sh wrote, as the PATH of this process finds each binary. */
 export function resolvedPlugins(file = RESOLVED_FILE): ResolvedPlugin[] {
