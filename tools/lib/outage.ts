@@ -1,4 +1,5 @@
 /** Is a model answering? Measured from outside, as a client sees it. */
+import { pollEvery } from "./poll";
 
 /** True when the server on this port answers /health within a second. */
 export async function answers(port: number, host = "127.0.0.1"): Promise<boolean> {
@@ -16,27 +17,21 @@ export async function answers(port: number, host = "127.0.0.1"): Promise<boolean
  * (the bench draws its timeline from these).
  */
 export function watchOutage(ports: number[], onSample?: (t: number, up: boolean[]) => void): { stop(): Promise<number> } {
-  let running = true;
   let downSince: number | undefined;
   let longest = 0;
-  const loop = (async () => {
-    while (running) {
-      const t = Date.now();
-      const each = await Promise.all(ports.map((p) => answers(p)));
-      onSample?.(t, each);
-      const up = each.some(Boolean);
-      if (!up && downSince === undefined) downSince = t;
-      if (up && downSince !== undefined) {
-        longest = Math.max(longest, t - downSince);
-        downSince = undefined;
-      }
-      await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - t))));
+  const poll = pollEvery(100, async (t) => {
+    const each = await Promise.all(ports.map((p) => answers(p)));
+    onSample?.(t, each);
+    const up = each.some(Boolean);
+    if (!up && downSince === undefined) downSince = t;
+    if (up && downSince !== undefined) {
+      longest = Math.max(longest, t - downSince);
+      downSince = undefined;
     }
-  })();
+  });
   return {
     async stop() {
-      running = false;
-      await loop;
+      await poll.stop();
       if (downSince !== undefined) longest = Math.max(longest, Date.now() - downSince);
       return longest;
     },

@@ -4,6 +4,7 @@
  * The parsing and the bookkeeping are pure; `watchRss` reads /proc.
  */
 import { readdir, readFile } from "node:fs/promises";
+import { pollEvery } from "./poll";
 
 export interface ProcInfo {
   pid: number;
@@ -86,18 +87,12 @@ export async function readProcs(): Promise<ProcInfo[]> {
 /** Samples this process's tree every `everyMs` until stopped. */
 export function watchRss(root = process.pid, everyMs = 100): { stop(): Promise<RssPeaks> } {
   const peaks = new RssPeaks();
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const t = Date.now();
-      peaks.add(treeOf(await readProcs(), root));
-      await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (Date.now() - t))));
-    }
-  })();
+  const poll = pollEvery(everyMs, async () => {
+    peaks.add(treeOf(await readProcs(), root));
+  });
   return {
     async stop() {
-      running = false;
-      await loop;
+      await poll.stop();
       return peaks;
     },
   };
@@ -109,22 +104,17 @@ export function watchRss(root = process.pid, everyMs = 100): { stop(): Promise<R
  * further pulumi commands of its own.
  */
 export function watchExit(name: string, root = process.pid, everyMs = 100): { stop(): Promise<number | undefined> } {
-  let running = true;
   let pid: number | undefined;
   let endedAt: number | undefined;
-  const loop = (async () => {
-    while (running && endedAt === undefined) {
-      const t = Date.now();
-      const tree = treeOf(await readProcs(), root);
-      if (pid === undefined) pid = tree.find((p) => p.name === name)?.pid;
-      else if (!tree.some((p) => p.pid === pid)) endedAt = t;
-      await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (Date.now() - t))));
-    }
-  })();
+  const poll = pollEvery(everyMs, async (t) => {
+    const tree = treeOf(await readProcs(), root);
+    if (pid === undefined) pid = tree.find((p) => p.name === name)?.pid;
+    else if (!tree.some((p) => p.pid === pid)) endedAt = t;
+    return endedAt === undefined;
+  });
   return {
     async stop() {
-      running = false;
-      await loop;
+      await poll.stop();
       return endedAt;
     },
   };
