@@ -29,6 +29,8 @@ export = async () => {
     servedModelName: profile.model.servedName ?? profile.model.id,
     containerName: service.container.name,
     containerId: service.container.id,
+    /** Caddy on the public port, in front of vLLM (absent with gateway.enabled false). */
+    gatewayContainer: service.gateway?.container.name,
     gpus: profile.host.gpus,
     image: imageRef(profile),
     imageDigest: service.image.repoDigest,

@@ -9,6 +9,7 @@
  * touched: the script refuses, names it, and says what to do (the host probe
  * already fails the preview on it).
  */
+import { ROLE_LABEL } from "./gateway/spec";
 import { FOREIGN_GPUS, PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
 
 export interface TakeoverArgs {
@@ -66,6 +67,17 @@ for id in $(docker ps -q); do
       refused=1
     fi
   fi
+done
+# A gateway of another stack whose model is not running (stopped above, or
+# before) is stopped too: its port then refuses connections rather than
+# answering 502, and rollback starts both again.
+for id in $(docker ps -q --filter label=${ROLE_LABEL}=gateway --filter label=${PROJECT_LABEL}=${PROJECT_NAME}); do
+  info=$(docker inspect -f '{{.Name}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.upstream"}}' "$id") || continue
+  name=\${info%%|*}; name=\${name#/}; rest=\${info#*|}
+  stack=\${rest%%|*}; upstream=\${rest#*|}
+  [ "$stack" = ${JSON.stringify(a.stack)} ] && continue
+  [ "$(docker inspect -f '{{.State.Running}}' "$upstream" 2>/dev/null)" = true ] && continue
+  docker stop -t 5 "$id" >/dev/null && echo "stopped $name (the gateway of stack $stack, whose model is stopped)"
 done
 exit $refused
 `;

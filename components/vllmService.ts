@@ -4,6 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ValidatedProfile } from "./config/schema";
 import type { GpuHost, HostGrant } from "./gpuHost";
 import { configHash, gpuRequest, healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
+import { Gateway } from "./gateway";
+import { networkName } from "./gateway/spec";
+import { PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
 import { ownDrift } from "./host/drift";
 import { readyGateScript } from "./readyGate";
 import { takeoverScript } from "./takeover";
@@ -35,6 +38,10 @@ export class VllmService extends pulumi.ComponentResource {
   public readonly takeover: command.local.Command;
   public readonly container: docker.Container;
   public readonly ready: command.local.Command;
+  /** The stack's private network (vLLM and its gateway); absent with gateway.enabled false. */
+  public readonly network?: docker.Network;
+  /** Caddy on the public port, in front of vLLM; absent with gateway.enabled false. */
+  public readonly gateway?: Gateway;
   /** OpenAI-compatible base URL. */
   public readonly endpoint: string;
 
@@ -92,6 +99,16 @@ export class VllmService extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [this.image, this.weights] },
     );
+    // With the gateway, vLLM publishes no port: it is on a network of its own
+    // with the gateway only (and, on a user-defined network, not on Docker's
+    // default bridge where any container could reach it by address).
+    if (p.gateway.enabled) {
+      this.network = new docker.Network(
+        `${name}-network`,
+        { name: networkName(args.stack), driver: "bridge", labels: [{ label: PROJECT_LABEL, value: PROJECT_NAME }, { label: "org.myia.stack", value: args.stack }] },
+        { parent: this, provider },
+      );
+    }
     this.container = new docker.Container(
       `${name}-container`,
       {
@@ -102,7 +119,8 @@ export class VllmService extends pulumi.ComponentResource {
         deviceRequests: [gpuRequest(p)],
         ipcMode: p.container.ipcHost ? "host" : undefined,
         shmSize: p.container.shmSizeMiB,
-        ports: [{ internal: port, external: port }],
+        networkMode: this.network?.name,
+        ports: this.network ? [] : [{ internal: port, external: port }],
         restart: p.container.restart,
         mustRun: true,
         labels: containerLabels,
@@ -121,7 +139,7 @@ export class VllmService extends pulumi.ComponentResource {
         // The provider updates these in place without applying them to the
         // running container (a healthcheck change is silently lost), or
         // cannot read them back on refresh: only a new container is certain.
-        replaceOnChanges: ["healthcheck", "envs", "labels", "command", "deviceRequests", "volumes", "ports"],
+        replaceOnChanges: ["healthcheck", "envs", "labels", "command", "deviceRequests", "volumes", "ports", "networkMode"],
       },
     );
 
@@ -136,7 +154,15 @@ export class VllmService extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.container] },
     );
 
+    if (this.network) {
+      this.gateway = new Gateway(
+        `${name}-gateway`,
+        { profile: p, stack: args.stack, provider, network: this.network.name, apiKey: args.apiKey, upstream: this.container, dependsOn: [this.ready], holdersKey: holders },
+        { parent: this },
+      );
+    }
+
     this.endpoint = `http://${p.host.address}:${port}/v1`;
-    this.registerOutputs({ endpoint: this.endpoint, containerId: this.container.id, ready: this.ready.stdout });
+    this.registerOutputs({ endpoint: this.endpoint, containerId: this.container.id, ready: this.ready.stdout, gateway: this.gateway?.container.name });
   }
 }

@@ -25,7 +25,8 @@ for (const [stack, port, container, version] of [
   describe(`stack ${stack} (mocks)`, () => {
     const run = runInChild(stack, "idle");
     const byType = (t: string) => run.resources.filter((r) => r.type === t);
-    const c = () => byType("docker:index/container:Container")[0];
+    const c = () => byType("docker:index/container:Container").find((r) => r.name === `${stack}-container`);
+    const gw = () => byType("docker:index/container:Container").find((r) => r.name === `${stack}-gateway-container`);
 
     it("builds the component tree with pkg:module:Type tokens and parent-prefixed child names", () => {
       const types = run.resources.map((r) => `${r.type} ${r.name}`);
@@ -50,7 +51,9 @@ for (const [stack, port, container, version] of [
       assert.ok(!i.envs.some((e: string) => e.startsWith("NVIDIA_VISIBLE_DEVICES=")));
       assert.equal(i.ipcMode, "host");
       assert.equal(i.shmSize, 16384);
-      assert.deepEqual(i.ports.map((p: any) => [p.internal, p.external]), [[port, port]]);
+      // No published port: vLLM is on the stack's private network, behind the gateway.
+      assert.deepEqual(i.ports, []);
+      assert.equal(i.networkMode, `myia-vllm-${stack}`);
       assert.deepEqual(i.volumes.map((v: any) => [v.hostPath, v.containerPath]), [
         ["/srv/myia-vllm/hf-cache", "/root/.cache/huggingface"],
         ["/srv/myia-vllm/vllm-cache", "/root/.cache/vllm"],
@@ -59,6 +62,30 @@ for (const [stack, port, container, version] of [
       assert.equal(i.healthcheck.startPeriod, "20m0s"); // as the provider reads it back: no diff on refresh
       assert.equal(i.restart, "unless-stopped");
       assert.equal(i.mustRun, true);
+    });
+
+    it("puts the gateway on the public port, on the private network, after vLLM's gate", () => {
+      const i = gw().inputs;
+      assert.equal(i.name, `${container}-gateway`);
+      assert.deepEqual(i.ports.map((p: any) => [p.internal, p.external]), [[port, port]]);
+      assert.equal(i.networkMode, `myia-vllm-${stack}`);
+      assert.equal(byType("docker:index/network:Network")[0].inputs.name, `myia-vllm-${stack}`);
+      assert.equal(byType("docker:index/remoteImage:RemoteImage").find((r) => r.name === `${stack}-gateway-image`).inputs.name, "caddy:2.11.9");
+      assert.deepEqual(gw().opts.dependsOn, [`${stack}-ready`]);
+      const caddyfile = i.uploads[0].content as string;
+      assert.equal(i.uploads[0].file, "/etc/caddy/Caddyfile");
+      assert.match(caddyfile, new RegExp(`^:${port} \\{$`, "m"));
+      assert.match(caddyfile, new RegExp(`reverse_proxy ${container}:${port} \\{`));
+      // The key: a secret env var, never in the rendered file.
+      assert.deepEqual(i.envs, ["MYIA_GATEWAY_KEY=sk-test-key-0123456789"]);
+      assert.equal(run.secretProps.gatewayEnvs, true, "the gateway's envs must be a secret Output");
+      assert.ok(!caddyfile.includes("sk-test"));
+      const labels = Object.fromEntries(i.labels.map((l: any) => [l.label, l.value]));
+      assert.equal(labels["org.myia.role"], "gateway");
+      assert.equal(labels["org.myia.upstream"], container);
+      assert.equal(labels["org.myia.gpu-lease"], undefined, "a gateway holds no GPU");
+      const gate = byType("command:local:Command").find((r) => r.name === `${stack}-gateway-ready`);
+      assert.match(gate.inputs.create, new RegExp(`docker exec "${container}" curl -fsS -o /dev/null --max-time 2 http://${container}-gateway:${port}/health`));
     });
 
     it("labels the container with stack, profile, model and GPU lease", () => {
@@ -71,7 +98,7 @@ for (const [stack, port, container, version] of [
     });
 
     it("pins the image by release tag and keeps it when a stack is destroyed", () => {
-      const img = byType("docker:index/remoteImage:RemoteImage")[0].inputs;
+      const img = byType("docker:index/remoteImage:RemoteImage").find((r) => r.name === `${stack}-image`).inputs;
       assert.equal(img.name, `vllm/vllm-openai:v${version}`);
       assert.equal(img.keepLocally, true);
     });
@@ -79,7 +106,9 @@ for (const [stack, port, container, version] of [
     it("replaces the container delete-first, and on healthcheck/env/label changes", () => {
       const o = c().opts;
       assert.equal(o.deleteBeforeReplace, true);
-      for (const p of ["healthcheck", "envs", "labels", "command"]) assert.ok(o.replaceOnChanges.includes(p), p);
+      for (const p of ["healthcheck", "envs", "labels", "command", "networkMode"]) assert.ok(o.replaceOnChanges.includes(p), p);
+      assert.equal(gw().opts.deleteBeforeReplace, true);
+      for (const p of ["envs", "uploads", "ports"]) assert.ok(gw().opts.replaceOnChanges.includes(p), p);
     });
 
     it("gates up on health, again for every new container", () => {

@@ -27,6 +27,12 @@ const CASES: Record<string, RegExp[]> = {
   "secret-in-argv": [/^vllm\.extraArgs: --api-key would put a secret in the container's argv.*set it as the apiKey secret instead$/m],
   "unknown-model": [/^model\.footprint: acme\/unknown-70b is not in the model catalog .* give its layers, kvHeads, headDim/m],
   "vision-on-text-model": [/^vision: Qwen\/Qwen3-32B-AWQ takes no images; remove the vision section/m],
+  "gateway-settings": [
+    /^gateway\.image\.tag: must be a pinned Caddy release such as 2\.11\.9 \(never latest\)$/m,
+    /^gateway\.maxBodyMiB: /m,
+    /^gateway\.expose\.0\.path: "\/invocations" is not one of "\/metrics", "\/version"; pick one$/m,
+    /^gateway\.expose\.1\.from: list the client addresses allowed, e\.g\. \[10\.0\.0\.0\/8\]$/m,
+  ],
   "tp-mismatch": [/^vllm\.tensorParallelSize: is 2 but host\.gpus lists 1 GPU\(s\)/m],
   "removed-flag": [/^vllm\.extraArgs: --num-scheduler-steps was removed in vLLM 0\.10\.1 \(vllm-project\/vllm PR #22138\); the pinned vLLM 0\.11\.0 rejects it: drop it$/m],
   "flag-not-in-version": [/^vllm\.extraArgs: --attention-backend is not a flag of vLLM 0\.11\.0 \(vLLM 0\.20\.0, 0\.21\.0 has it\); pin one of those releases in image\.tag, or drop it$/m],

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { formatMemoryTable } from "../vllm/memory";
 import { validateStack } from "./load";
-import { ValidatedProfile } from "./schema";
+import { apiKeyProblem, ValidatedProfile } from "./schema";
 import { PROJECT, siblingStacks, splitConfig } from "./stackFile";
 
 // isConfigSecret is exported by the SDK's runtime but missing from its typings;
@@ -39,8 +39,12 @@ export function loadProfile(stack = pulumi.getStack(), projectDir = process.cwd(
   const self = splitConfig(stack, ours, (k) => isConfigSecret(k));
   const result = validateStack(self, siblingStacks(projectDir, stack));
   for (const w of result.warnings) pulumi.log.warn(w);
-  if (!result.ok) {
-    throw new pulumi.RunError([`stack ${stack}: the configuration has ${result.errors.length} error(s):`, ...result.errors.map((e) => `  ${e}`)].join("\n"));
+  // The key's value is checked here, where the program holds it; the message never shows it.
+  const key = all[`${PROJECT}:apiKey`];
+  const keyError = typeof key === "string" && self.secrets.apiKey === "secret" ? apiKeyProblem(key) : undefined;
+  const errors = [...(result.ok ? [] : result.errors), ...(keyError ? [keyError] : [])];
+  if (!result.ok || keyError) {
+    throw new pulumi.RunError([`stack ${stack}: the configuration has ${errors.length} error(s):`, ...errors.map((e) => `  ${e}`)].join("\n"));
   }
   const profile = result.profile;
   pulumi.log.info(`memory plan per GPU (vLLM ${profile.vllmVersion}, ${profile.model.id}, TP ${profile.vllm.tensorParallelSize}):\n${formatMemoryTable(profile.memory, profile.host.gpuMemoryMiB, profile.vllm.maxModelLen)}`);

@@ -132,6 +132,35 @@ export const ContainerSchema = z.strictObject({
     .default({}),
 });
 
+const cidr = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+:[0-9a-fA-F:]*(\/\d{1,3})?)$/, { error: "must be an IP address or CIDR range, e.g. 10.0.0.0/8 or 127.0.0.1" });
+
+export const GatewaySchema = z.strictObject({
+  /**
+   * The reverse proxy in front of vLLM (Caddy). false publishes vLLM's own
+   * port instead, where every route outside /v1 answers without the key.
+   */
+  enabled: z.boolean().default(true),
+  image: z
+    .strictObject({
+      repository: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, { error: "must be an image name such as caddy" }).default("caddy"),
+      /** A pinned Caddy release; never latest. */
+      tag: z
+        .string()
+        .regex(/^\d+\.\d+\.\d+(-[a-z0-9.]+)?$/, { error: "must be a pinned Caddy release such as 2.11.9 (never latest)" })
+        .default("2.11.9"),
+      /** The official image's digest for that tag (sha256:...), pinned on top of it where a registry serves it. */
+      digest: z.string().regex(/^sha256:[a-f0-9]{64}$/, { error: "must be sha256: followed by 64 hex digits" }).optional(),
+    })
+    .prefault({}),
+  /** The largest request body forwarded, MiB (3 images of 768x768 in base64 take about 7). Larger gets 413. */
+  maxBodyMiB: z.int().positive().max(1024, { error: "must be at most 1024 MiB" }).default(16),
+  /** Paths outside /v1 served without the key, each only to clients from the listed addresses. None by default. */
+  expose: z
+    .array(z.strictObject({ path: z.enum(["/metrics", "/version"]), from: z.array(cidr).min(1, { error: "list the client addresses allowed, e.g. [10.0.0.0/8]" }) }))
+    .refine((e) => new Set(e.map((x) => x.path)).size === e.length, { error: "lists a path twice; list each path once with all its addresses" })
+    .default([]),
+});
+
 export const ProfileSchema = z.strictObject({
   /** The profile's name, e.g. medium; labels the container. */
   profile: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: "must be a lowercase name such as medium-vl" }),
@@ -142,6 +171,7 @@ export const ProfileSchema = z.strictObject({
   vllm: VllmSchema,
   vision: VisionSchema.optional(),
   container: ContainerSchema.prefault({}),
+  gateway: GatewaySchema.prefault({}),
 });
 
 export type ProfileConfig = z.output<typeof ProfileSchema>;
@@ -150,6 +180,17 @@ export type ProfileConfig = z.output<typeof ProfileSchema>;
 export const SECRET_KEYS = ["apiKey", "hfToken"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 export type SecretState = "secret" | "plaintext" | "missing";
+
+/**
+ * What is wrong with an API key's value, or undefined. The gateway compares
+ * it inside a Caddy header matcher, where a leading or trailing `*` is a
+ * wildcard and whitespace splits the header; a short key is guessable.
+ */
+export function apiKeyProblem(key: string): string | undefined {
+  if (key.length < 16) return `apiKey: is ${key.length} characters; use at least 16 random ones, e.g. \`pulumi config set --secret apiKey "sk-$(openssl rand -hex 24)"\``;
+  if (!/^[!-~]+$/.test(key) || key.includes("*")) return "apiKey: may hold only printable ASCII without spaces or `*` (the gateway matches it in the Authorization header); generate one with `openssl rand -hex 24`";
+  return undefined;
+}
 
 /** Every key a stack may set, for the unknown-key check. */
 export const CONFIG_KEYS: readonly string[] = [...Object.keys(ProfileSchema.shape), ...SECRET_KEYS];
@@ -421,6 +462,9 @@ export function validateProfile(raw: Record<string, unknown>, secrets: Record<Se
   errors.push(...secretFlagErrors(cfg.vllm.extraArgs));
   const argv = renderArgv(serveArgs(cfg));
   if (table) errors.push(...argvErrors(table, argv, cfg.vllm.extraArgs));
+  if (!cfg.gateway.enabled) {
+    warnings.push(`gateway.enabled: is false, so vLLM's own port ${cfg.server.port} is published and every route outside /v1 (/invocations, /tokenize, ...) answers without the key; keep the gateway on unless something else guards the port`);
+  }
   const fit = fitChecks(fitInput(cfg), errors, warnings);
   if (!fit) return { ok: false, errors, warnings };
   if (errors.length > 0) return { ok: false, errors, warnings };

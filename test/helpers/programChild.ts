@@ -37,12 +37,18 @@ async function finish(): Promise<void> {
   if (done) return;
   done = true;
   const resources = (result?.resources ?? []).map((r) => ({ type: r.type, name: r.name, inputs: unwrap(r.inputs), hasParent: r.parent !== undefined, created: Object.keys(r.inputs).length > 0, opts: { deleteBeforeReplace: r.opts.deleteBeforeReplace, replaceOnChanges: r.opts.replaceOnChanges, dependsOn: ([] as pulumi.Resource[]).concat((r.opts.dependsOn as pulumi.Resource[] | undefined) ?? []).map((d) => (d as unknown as { __name?: string }).__name) } }));
-  const container = result?.resources.find((r) => r.type === "docker:index/container:Container");
+  const containers = result?.resources.filter((r) => r.type === "docker:index/container:Container") ?? [];
+  const container = containers.find((r) => r.name.endsWith("-container") && !r.name.endsWith("-gateway-container"));
   const envs = container?.props.envs as pulumi.Output<unknown> | undefined;
+  const gatewayEnvs = containers.find((r) => r.name.endsWith("-gateway-container"))?.props.envs as pulumi.Output<unknown> | undefined;
   const weights = result?.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith("-weights"));
   // The prefetch's token: a secret leaf of its environment.
   const weightsToken = (weights?.props.environment as Record<string, unknown> | undefined)?.HF_TOKEN as pulumi.Output<unknown> | undefined;
-  const secretProps = { envs: envs ? await pulumi.isSecret(envs) : false, weightsToken: weightsToken ? await pulumi.isSecret(weightsToken) : false };
+  const secretProps = {
+    envs: envs ? await pulumi.isSecret(envs) : false,
+    weightsToken: weightsToken ? await pulumi.isSecret(weightsToken) : false,
+    gatewayEnvs: gatewayEnvs ? await pulumi.isSecret(gatewayEnvs) : false,
+  };
   const invokes = (result?.invokes ?? []).map((i) => ({ token: i.token, command: i.args.command }));
   console.log(JSON.stringify({ resources, invokes, outputs: result?.outputs ?? {}, secretOutputs: result?.secretOutputs ?? [], secretProps, error }));
   process.exit(0);

@@ -167,7 +167,7 @@ func Run(o Options) int {
 	}
 	log.Info("api_server.py:1912", "Starting vLLM API server 0 on http://%s", net.JoinHostPort(shownHost, strconv.Itoa(cfg.port)))
 	log.Info("launcher.py:34", "Available routes are:")
-	for _, r := range []string{"/health, Methods: GET", "/metrics, Methods: GET", "/version, Methods: GET", "/v1/models, Methods: GET", "/v1/chat/completions, Methods: POST"} {
+	for _, r := range server.RouteList(srvCfg.DevMode) {
 		log.Info("launcher.py:42", "Route: %s", r)
 	}
 	log.Uvicorn("Started server process [%d]", os.Getpid())
@@ -268,6 +268,10 @@ func settings(res *argparse.Result, env func(string) string) (*settingsT, error)
 	if n, err := strconv.Atoi(env("STANDIN_DIE_AFTER")); err == nil && n > 0 {
 		c.DieAfter = n
 	}
+	if n, err := strconv.Atoi(env("STANDIN_TOKEN_MS")); err == nil && n > 0 {
+		c.TokenDelay = time.Duration(n) * time.Millisecond
+	}
+	c.DevMode = env("VLLM_SERVER_DEV_MODE") == "1"
 	return s, nil
 }
 

@@ -76,7 +76,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if stream {
-		s.writeStream(w, resp)
+		s.writeStream(r.Context(), w, resp)
+		return
+	}
+	// A whole reply takes as long as its tokens would; a client that goes
+	// away meanwhile aborts it, as vLLM aborts a request whose client left.
+	if !s.pace(r.Context(), resp.genTokens) {
+		s.aborted(resp)
 		return
 	}
 	writeJSON(w, 200, resp)
@@ -189,6 +195,13 @@ func (s *Server) complete(ctx context.Context, req map[string]any) (*completion,
 
 	content := reply(images, texts)
 	words := strings.Fields(content)
+	// min_tokens (a vLLM sampling parameter): a longer reply, for long generations.
+	if n := intParam(req, "min_tokens"); n > len(words) {
+		for i := len(words); i < n; i++ {
+			words = append(words, fmt.Sprintf("t%d", i))
+		}
+		content = strings.Join(words, " ")
+	}
 	finish := "stop"
 	if mt := maxTokens(req); mt > 0 && mt < len(words) {
 		words = words[:mt]
@@ -226,6 +239,15 @@ func (s *Server) complete(ctx context.Context, req map[string]any) (*completion,
 	s.genT.Add(int64(len(words)))
 	s.success.Add(1)
 	return c, stream, nil
+}
+
+func intParam(req map[string]any, key string) int {
+	if n, ok := req[key].(json.Number); ok {
+		if i, err := n.Int64(); err == nil && i > 0 {
+			return int(i)
+		}
+	}
+	return 0
 }
 
 func maxTokens(req map[string]any) int {
@@ -421,7 +443,7 @@ func ColourName(r, g, b uint8) string {
 	}
 }
 
-func (s *Server) writeStream(w http.ResponseWriter, c *completion) {
+func (s *Server) writeStream(ctx context.Context, w http.ResponseWriter, c *completion) {
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(200)
@@ -436,7 +458,38 @@ func (s *Server) writeStream(w http.ResponseWriter, c *completion) {
 		}
 	}
 	chunk(map[string]any{"role": "assistant", "content": ""}, nil)
-	chunk(map[string]any{"content": c.content}, nil)
+	// One chunk a token, paced: the pieces add up to the whole content.
+	for _, piece := range strings.SplitAfter(c.content, " ") {
+		if !s.pace(ctx, 1) {
+			s.aborted(c)
+			return
+		}
+		chunk(map[string]any{"content": piece}, nil)
+	}
 	chunk(map[string]any{}, c.finish)
 	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+// pace waits n token times; false when the client went away first.
+func (s *Server) pace(ctx context.Context, n int) bool {
+	if s.cfg.TokenDelay <= 0 || n <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(time.Duration(n) * s.cfg.TokenDelay)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// aborted counts and logs a request whose client disconnected, in vLLM's words.
+func (s *Server) aborted(c *completion) {
+	s.success.Add(-1)
+	s.abortN.Add(1)
+	if s.cfg.Log != nil {
+		s.cfg.Log.Info("async_llm.py:420", "Aborted request %s.", c.id)
+	}
 }

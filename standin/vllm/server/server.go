@@ -31,6 +31,11 @@ type Config struct {
 	Log         *vlog.Logger // nil: no logging
 	NoAccessLog bool         // --disable-uvicorn-access-log
 	Started     time.Time
+	// DevMode is VLLM_SERVER_DEV_MODE=1: the engine-control routes are mounted too.
+	DevMode bool
+	// TokenDelay is STANDIN_TOKEN_MS: the time between two streamed tokens
+	// (and per token before a whole reply), so a stream is paced like a model's.
+	TokenDelay time.Duration
 }
 
 // Server answers the routes.
@@ -43,6 +48,7 @@ type Server struct {
 	promptT  atomic.Int64
 	genT     atomic.Int64
 	success  atomic.Int64
+	abortN   atomic.Int64
 	mux      *http.ServeMux
 	createdS int64
 }
@@ -67,6 +73,7 @@ func New(cfg Config) *Server {
 	m.HandleFunc("/metrics", s.metrics)
 	m.HandleFunc("/v1/models", s.models)
 	m.HandleFunc("/v1/chat/completions", s.chat)
+	s.mountOpenRoutes(m)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"detail": "Not Found"})
 	})
@@ -196,8 +203,11 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(&b, "# HELP %s Count of successfully processed requests.\n# TYPE %s counter\n", name, name)
 	for _, reason := range []string{"abort", "length", "stop"} {
 		v := 0.0
-		if reason == "stop" {
+		switch reason {
+		case "stop":
 			v = float64(s.success.Load())
+		case "abort":
+			v = float64(s.abortN.Load())
 		}
 		fmt.Fprintf(&b, "%s%s %s\n", name, lbl(fmt.Sprintf(`finished_reason=%q`, reason)), fmtFloat(v))
 	}
