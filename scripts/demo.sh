@@ -12,6 +12,8 @@ toolchain_node
 case " $* " in *" --help "*|*" -h "*) exec node --import tsx tools/demo.ts "$@" ;; esac
 bash scripts/dockerd.sh start
 bash scripts/build-standin.sh --pinned >/dev/null
+# The gateway: the real Caddy the stacks pin, built offline (caddy:<version>).
+bash scripts/build-gateway.sh >/dev/null
 toolchain_pulumi || { echo "demo: the pulumi CLI could not be had" >&2; exit 1; }
 toolchain_plugins || { for m in "${_tc_missing[@]}"; do echo "demo: MISSING $m" >&2; done; exit 1; }
 # The fake nvidia-smi answers the host probe, as nvidia-smi would on the GPU host.

@@ -25,6 +25,8 @@ echo "== stand-ins (vLLM, the command plugin): go test"
 # The engine suites and the integration tests both need the daemon and the images.
 bash scripts/dockerd.sh start
 bash scripts/build-standin.sh --pinned >/dev/null
+# The gateway: the real Caddy the stacks pin, built offline (caddy:<version>).
+bash scripts/build-gateway.sh >/dev/null
 
 echo "== real Pulumi engine (the CLI built from the Go module proxy, cached after the first run)"
 toolchain_pulumi

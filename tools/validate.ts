@@ -2,7 +2,8 @@
  * npm run validate -- --stack <name> [--requests 20] [--concurrency 4] [--json FILE]
  *
  * The old runbook's five criteria, run instead of read: the server answers
- * /health and lists its model, a chat gets an answer, a vision profile takes
+ * /health, refuses every route without the key (vLLM's own check covers
+ * only /v1; the gateway covers the rest), lists its model, a chat gets an answer, a vision profile takes
  * an image, N requests all succeed (p50/p95/max), each GPU's memory is within
  * the profile's budget (nvidia-smi on the host), and the container has not
  * restarted. Exits non-zero on any failure.
@@ -15,6 +16,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import type { ValidatedProfile } from "../components/config/schema";
 import { parseProbe, PROBE_SCRIPT } from "../components/host/probe";
+import { GUARDED_PREFIX, UNGUARDED_ROUTES } from "../components/vllm/routes";
 import { parseCli } from "./lib/cli";
 import { pngDataUrl, solidPng } from "./lib/png";
 import { LatencySummary, pool, summarize } from "./lib/stats";
@@ -100,6 +102,21 @@ export async function validate(t: Target, host: HostAccess, opts: { requests: nu
     const r = await fetch(`${t.baseUrl}/health`, { signal: AbortSignal.timeout(10_000) });
     if (r.status !== 200) throw new Error(`/health answered ${r.status}`);
     return "/health 200";
+  });
+  await record("no key, no answer", async () => {
+    // vLLM guards only /v1 (components/vllm/routes.ts): each of these runs
+    // without the key unless a gateway refuses it.
+    const answered: string[] = [];
+    for (const r of UNGUARDED_ROUTES) {
+      const res = await fetch(`${t.baseUrl}${r.path}`, { method: r.method, headers: { "content-type": "application/json" }, body: r.body === undefined ? undefined : JSON.stringify(r.body), signal: AbortSignal.timeout(30_000) });
+      await res.arrayBuffer();
+      if (![401, 403, 404, 405].includes(res.status)) answered.push(`${r.method} ${r.path} ${res.status} (${r.gives})`);
+    }
+    const v1 = await fetch(`${t.baseUrl}${GUARDED_PREFIX}/models`, { signal: AbortSignal.timeout(10_000) });
+    await v1.arrayBuffer();
+    if (v1.status !== 401) answered.push(`GET ${GUARDED_PREFIX}/models ${v1.status}`);
+    if (answered.length > 0) throw new Error(`answered without the key: ${answered.join("; ")}; deploy with the gateway (gateway.enabled: true) so only /health and /v1/* with the key are served`);
+    return `${UNGUARDED_ROUTES.length + 1} routes refused without the key`;
   });
   await record("models", async () => {
     const r = await getJson(`${t.baseUrl}/v1/models`, { headers });
@@ -194,7 +211,8 @@ async function resolveTarget(stack: string): Promise<Target> {
 
 const USAGE = `usage: npm run validate -- --stack <name> [--requests 20] [--concurrency 4] [--json FILE]
 
-Checks a deployed stack: /health, /v1/models, a chat, an image (vision profiles), N requests
+Checks a deployed stack: /health, that no route answers without the key (vLLM's unguarded
+routes, /v1/models), /v1/models, a chat, an image (vision profiles), N requests
 (p50/p95/max), each GPU's memory against its budget (nvidia-smi on the host), restarts.
 The endpoint comes from the stack's outputs (else its config), the key from MYIA_API_KEY (else
 the stack's encrypted config).

@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { containerNames, handRun, inspect, logs, mustInspect, remove, stop } from "../helpers/docker";
+import { handRun, inspect, logs, mustInspect, networkInfo, remove, removeLeftovers, stop } from "../helpers/docker";
 import { watchOutage } from "../../tools/lib/outage";
 import { pngDataUrl, solidPng } from "../../tools/lib/png";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
@@ -52,14 +52,12 @@ const state = async (name: string) => (await inspect(name))?.State.Status as str
 
 describe("lifecycle with the real engine", { skip: needsPlugins }, () => {
   before(async () => {
-    for (const n of [MEDIUM.container, VL.container]) await remove(n);
+    await removeLeftovers([MEDIUM.container, VL.container], [MEDIUM.stack, VL.stack]);
     await project.configure(API_KEY, HF_TOKEN, LOAD_SECONDS);
   });
 
   after(async () => {
-    for (const n of await containerNames()) {
-      if ([MEDIUM.container, VL.container].some((ours) => n === ours || n.startsWith(`${ours}-replaced-`))) await remove(n);
-    }
+    await removeLeftovers([MEDIUM.container, VL.container], [MEDIUM.stack, VL.stack]);
   });
 
   it("1. fresh host: up medium, healthy, answers with the key and refuses without", async () => {
@@ -149,11 +147,12 @@ describe("lifecycle with the real engine", { skip: needsPlugins }, () => {
     assert.equal(preview.ok, true, preview.output);
     assert.match(preview.output, /\+-\s+docker:index:Container\s+medium-vl-container\s+replace/);
     assert.doesNotMatch(preview.output, /docker:index:RemoteImage\s+medium-vl-image\s+replace/);
-    // Replaced: the container, and the two steps around it that run again for a
+    // Replaced: the container, and the steps around it that run again for a
     // new container (the takeover, which sees it differ from the new config,
-    // and the health gate, keyed on its id). The image and the weights stay.
+    // and the health gates, vLLM's and the gateway's, keyed on its id). The
+    // image, the weights and the gateway's container stay.
     const replaced = [...preview.output.matchAll(/^ \+- +\S+ (\S+) replace/gm)].map((m) => m[1]).sort();
-    assert.deepEqual(replaced, ["medium-vl-container", "medium-vl-ready", "medium-vl-takeover"]);
+    assert.deepEqual(replaced, ["medium-vl-container", "medium-vl-gateway-ready", "medium-vl-ready", "medium-vl-takeover"]);
     const up = await op(VL.stack, { op: "up" });
     assert.equal(up.ok, true, up.output);
     const c = await mustInspect(VL.container);
@@ -185,6 +184,8 @@ describe("lifecycle with the real engine", { skip: needsPlugins }, () => {
     const r = await op(VL.stack, { op: "destroy" });
     assert.equal(r.ok, true, r.output);
     assert.equal(await inspect(VL.container), undefined);
+    assert.equal(await inspect(`${VL.container}-gateway`), undefined, "its gateway goes with it");
+    assert.equal(await networkInfo("myia-vllm-medium-vl"), undefined, "and its network");
     assert.ok(await inspect(MEDIUM.container), "the other stack's container stays");
     assert.ok(existsSync(join(cache, "hf", "hub")), "the HF cache stays");
   });

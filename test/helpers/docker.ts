@@ -37,6 +37,34 @@ export async function remove(name: string): Promise<void> {
   }
 }
 
+/**
+ * What a suite leaves on the daemon, removed: every container whose name is
+ * one of `names` or starts with one (gateways, containers set aside), and the
+ * stacks' private networks (myia-vllm-<stack>) once nothing uses them.
+ */
+export async function removeLeftovers(names: readonly string[], stacks: readonly string[]): Promise<void> {
+  for (const n of await containerNames()) if (names.some((ours) => n === ours || n.startsWith(`${ours}-`))) await remove(n);
+  for (const s of stacks) await removeNetwork(`myia-vllm-${s}`);
+}
+
+export async function removeNetwork(name: string): Promise<void> {
+  try {
+    await docker.getNetwork(name).remove();
+  } catch (e) {
+    if (!notFound(e)) throw e;
+  }
+}
+
+/** Networks by name, with the containers attached to each. */
+export async function networkInfo(name: string): Promise<Docker.NetworkInspectInfo | undefined> {
+  try {
+    return (await docker.getNetwork(name).inspect()) as Docker.NetworkInspectInfo;
+  } catch (e) {
+    if (notFound(e)) return undefined;
+    throw e;
+  }
+}
+
 export async function stop(name: string, t = 2): Promise<void> {
   await docker.getContainer(name).stop({ t });
 }
