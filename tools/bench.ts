@@ -23,6 +23,8 @@ import { availableParallelism, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import type { ValidatedProfile } from "../components/config/schema";
+import { networkName } from "../components/gateway/spec";
+import { gatewayLatency } from "./lib/benchGateway";
 import { composeArgs, composeBaseFile, composeEnvFile, composeProfileFile, OLD_TIMINGS, type HealthTimings } from "./lib/benchCompose";
 import {
   chartSpec,
@@ -367,7 +369,7 @@ async function engineRun(c: Ctx, procedure: "pulumi-up" | "switch", runNo: numbe
         log(`  destroy ${name} failed (${(e as Error).message.split("\n")[0]}); removing its container`);
       }
     }
-    await removeContainers([c.vl.server.containerName, c.medium.server.containerName]);
+    await removeContainers([c.vl.server.containerName, c.medium.server.containerName].flatMap((n) => [n, `${n}-gateway`]));
   }
 }
 
@@ -412,6 +414,13 @@ async function extras(c: Ctx, runNo: number, project: string, stacks: Record<str
   }
   c.result.refresh.push({ run: runNo, withMs, withoutMs, withChanges: changes(w), withoutChanges: changes(wo) });
   log(`  up medium, nothing to change: ${(withMs / 1000).toFixed(1)} s with refresh ${changes(w)}, ${(withoutMs / 1000).toFixed(1)} s without ${changes(wo)}`);
+
+  // Row 7: medium serves behind its gateway; vLLM's own address is on the stack's network.
+  const p = c.medium.server.port;
+  const ip = (await must("docker", ["inspect", "-f", `{{(index .NetworkSettings.Networks "${networkName(MEDIUM)}").IPAddress}}`, c.medium.server.containerName])).trim();
+  const g = await gatewayLatency(`http://127.0.0.1:${p}`, `http://${ip}:${p}`, c.apiKey, c.result.mode === "short" ? 100 : 1000);
+  c.result.gateway!.push({ run: runNo, ...g });
+  log(`  gateway: p50 ${g.gateway.p50.toFixed(2)} ms through it, ${g.direct.p50.toFixed(2)} ms direct; p99 ${g.gateway.p99.toFixed(2)} / ${g.direct.p99.toFixed(2)} ms (${g.requests} requests each)`);
 }
 
 /** The engine's floor: an empty inline program, on the same kind of backend. */
@@ -516,6 +525,7 @@ async function bench(values: { json?: string; chart?: string }, o: { runs: numbe
       phases: [],
       previews: [],
       refresh: [],
+      gateway: [],
       rss: [],
       failures: [],
     },

@@ -40,14 +40,28 @@ describe("validate", () => {
     for (const n of created) await remove(n);
   });
 
-  it("passes a healthy vision stack: health, models, chat, image, 20 requests, GPU memory, restarts", async () => {
+  // Run by hand, the container publishes vLLM's port with no gateway in
+  // front: everything works, and validate names the hole (the engine suite
+  // test/engine/gateway.test.ts shows the same stack passing behind the gateway).
+  it("checks a vision stack: health, models, chat, image, 20 requests, GPU memory, restarts; fails it on vLLM's unguarded routes", async () => {
     process.env.MYIA_NVIDIA_SMI_SCENARIO = "rtx4090x2-idle";
     const p = await serve("medium-vl");
     const report = await validate(target("medium-vl", p), hostAccess(p), quiet);
-    assert.equal(report.ok, true, JSON.stringify(report.checks, null, 2));
-    assert.deepEqual(report.checks.map((c) => c.name), ["health", "models", "chat", "vision", "load (20 requests, 4 at once)", "GPU memory", "restarts"]);
+    assert.deepEqual(report.checks.map((c) => c.name), ["health", "no key, no answer", "models", "chat", "vision", "load (20 requests, 4 at once)", "GPU memory", "restarts"]);
+    assert.deepEqual(report.checks.filter((c) => !c.ok).map((c) => c.name), ["no key, no answer"], JSON.stringify(report.checks, null, 2));
+    assert.equal(report.ok, false);
+    assert.match(report.checks[1].detail, /^answered without the key: POST \/invocations 200 \(a chat or completion \(SageMaker entry point\)\); POST \/inference\/v1\/generate 200 .*; deploy with the gateway \(gateway\.enabled: true\)/);
+    assert.doesNotMatch(report.checks[1].detail, /\/sleep/, "dev-mode routes are not mounted without VLLM_SERVER_DEV_MODE=1");
     assert.equal(report.latencyMs?.count, 20);
-    assert.match(report.checks[3].detail, /accepted by the stand-in/);
+    assert.match(report.checks[4].detail, /accepted by the stand-in/);
+  });
+
+  it("names the dev-mode controls too when VLLM_SERVER_DEV_MODE=1 mounts them", async () => {
+    process.env.MYIA_NVIDIA_SMI_SCENARIO = "rtx4090x2-idle";
+    const p = await serve("medium", ["VLLM_SERVER_DEV_MODE=1"]);
+    const report = await validate(target("medium", p), hostAccess(p), quiet);
+    const check = report.checks.find((c) => c.name === "no key, no answer")!;
+    for (const path of ["/sleep", "/wake_up", "/collective_rpc", "/update_weights", "/reset_prefix_cache"]) assert.match(check.detail, new RegExp(`POST ${path} 200`));
   });
 
   it("fails when a GPU's memory is over the profile's budget, and says which GPU", async () => {
@@ -58,7 +72,7 @@ describe("validate", () => {
     const gpu = report.checks.find((c) => c.name === "GPU memory")!;
     assert.equal(gpu.ok, false);
     assert.match(gpu.detail, /GPU 0 uses 23509 MiB, over its budget of 20879 MiB \(0\.85 × 24564\); GPU 1 uses 23509 MiB/);
-    assert.ok(report.checks.filter((c) => c.name !== "GPU memory").every((c) => c.ok));
+    assert.ok(report.checks.filter((c) => !["GPU memory", "no key, no answer"].includes(c.name)).every((c) => c.ok));
   });
 
   it("fails when the server dies after a few requests", async () => {

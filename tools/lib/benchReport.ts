@@ -199,6 +199,9 @@ export interface RssPeak {
   totalKiB: number;
 }
 
+export type { GatewayRun } from "./benchGateway";
+import type { GatewayRun } from "./benchGateway";
+
 export interface BenchResult {
   startedAt: string;
   mode: "full" | "short";
@@ -210,6 +213,8 @@ export interface BenchResult {
   phases: PhaseRun[];
   previews: PreviewRun[];
   refresh: RefreshRun[];
+  /** Row 7: the gateway's added latency (older reports have none). */
+  gateway?: GatewayRun[];
   rss: RssPeak[];
   failures: string[];
 }
@@ -275,6 +280,23 @@ export function formatTable(r: BenchResult): string {
   const w = spread(r.refresh.map((x) => x.withMs));
   const wo = spread(r.refresh.map((x) => x.withoutMs));
   out.push(mdTable(["with refresh", "without", "cost of the refresh (medians)"], [[fmt(w), fmt(wo), `${((w.median - wo.median) / 1000).toFixed(1)} s`]]));
+  const gw = r.gateway ?? [];
+  if (gw.length > 0) {
+    out.push("");
+    out.push(`**7. The gateway's latency**: GET /v1/models with the key, ${gw[0].requests} requests one at a time, through Caddy and straight to vLLM (stand-in)`);
+    out.push("");
+    const ms = (xs: number[]) => fmt(spread(xs), "ms", 1, 2);
+    out.push(
+      mdTable(
+        ["path", "p50", "p99"],
+        [
+          ["through the gateway", ms(gw.map((x) => x.gateway.p50)), ms(gw.map((x) => x.gateway.p99))],
+          ["direct (vLLM on its network)", ms(gw.map((x) => x.direct.p50)), ms(gw.map((x) => x.direct.p99))],
+          ["added by the gateway", ms(gw.map((x) => x.gateway.p50 - x.direct.p50)), ms(gw.map((x) => x.gateway.p99 - x.direct.p99))],
+        ],
+      ),
+    );
+  }
   return out.join("\n");
 }
 
@@ -288,14 +310,16 @@ export interface Goal {
   ratio: number;
   met: boolean;
   detail: string;
+  /** How measured and limit print: seconds (default) or milliseconds. */
+  unit?: "s" | "ms";
 }
 
 export function goals(r: BenchResult): Goal[] {
   const L = r.loadSeconds * 1000;
   const med = (p: Procedure, phase: Phase, f: (x: PhaseRun) => number | null | undefined) => spread(of(r, p, phase).map(f)).median;
   const out: Goal[] = [];
-  const goal = (name: string, measured: number, limit: number, detail: string) => {
-    if (Number.isFinite(measured) && Number.isFinite(limit)) out.push({ goal: name, measured, limit, ratio: measured / limit, met: measured <= limit, detail });
+  const goal = (name: string, measured: number, limit: number, detail: string, unit?: "ms") => {
+    if (Number.isFinite(measured) && Number.isFinite(limit)) out.push({ goal: name, measured, limit, ratio: measured / limit, met: measured <= limit, detail, ...(unit ? { unit } : {}) });
   };
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   for (const p of ["pulumi-up", "switch"] as Procedure[]) {
@@ -316,13 +340,16 @@ export function goals(r: BenchResult): Goal[] {
     const theirs = med("compose-fair", phase, (x) => x.wallMs) - extra;
     goal(`up overhead ≤ compose's + 2 s (${phase}, against compose with our timings)`, ours, theirs + 2000, `compose: ${s(theirs)}`);
   }
+  const gw = r.gateway ?? [];
+  const added = spread(gw.map((x) => x.gateway.p50 - x.direct.p50)).median;
+  goal("the gateway adds ≤ 1 ms at p50", added, 1, `p50 ${spread(gw.map((x) => x.gateway.p50)).median.toFixed(2)} ms through it, ${spread(gw.map((x) => x.direct.p50)).median.toFixed(2)} ms direct`, "ms");
   return out;
 }
 
 export function formatGoals(gs: Goal[]): string {
   return mdTable(
     ["goal", "measured / limit", "ratio", ""],
-    gs.map((g) => [g.goal, `${(g.measured / 1000).toFixed(1)} s / ${(g.limit / 1000).toFixed(1)} s`, g.ratio.toFixed(2), `${g.met ? "met" : "**missed**"}${g.detail ? ` (${g.detail})` : ""}`]),
+    gs.map((g) => [g.goal, g.unit === "ms" ? `${g.measured.toFixed(2)} ms / ${g.limit.toFixed(2)} ms` : `${(g.measured / 1000).toFixed(1)} s / ${(g.limit / 1000).toFixed(1)} s`, g.ratio.toFixed(2), `${g.met ? "met" : "**missed**"}${g.detail ? ` (${g.detail})` : ""}`]),
   );
 }
 
