@@ -12,6 +12,7 @@ import { validateStack } from "../components/config/load";
 import { readStackFile, siblingStacks } from "../components/config/stackFile";
 import { formatArgv } from "../components/vllm/argv";
 import { formatMemoryTable } from "../components/vllm/memory";
+import { gatewayImageRef, networkName } from "../components/gateway/spec";
 import { parseCli } from "./lib/cli";
 
 export function checkStack(dir: string, stack: string, requireSecrets: boolean): { ok: boolean; report: string } {
@@ -33,6 +34,9 @@ export function checkStack(dir: string, stack: string, requireSecrets: boolean):
     "secrets (environment only, never argv):",
     `  VLLM_API_KEY=${secret("apiKey")}`,
     `  HF_TOKEN=${secret("hfToken")}`,
+    p.gateway.enabled
+      ? `gateway: ${gatewayImageRef(p)} on port ${p.server.port}: /health open, /v1/* with the key, nothing else${p.gateway.expose.length ? `; ${p.gateway.expose.map((e) => `${e.path} from ${e.from.join(" ")}`).join(", ")} without the key` : ""}; bodies up to ${p.gateway.maxBodyMiB} MiB; vLLM on network ${networkName(stack)}, no published port`
+      : `gateway: OFF: vLLM's port ${p.server.port} is published and its routes outside /v1 answer without the key`,
     "",
     `memory per GPU (${p.vllm.tensorParallelSize} GPUs, kv-cache ${p.vllm.kvCacheDtype}):`,
     ...formatMemoryTable(p.memory, p.host.gpuMemoryMiB, p.vllm.maxModelLen)

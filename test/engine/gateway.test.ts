@@ -175,6 +175,24 @@ describe("gateway with the real engine", { skip: needsPlugins }, () => {
     assert.ok(aborted, "vLLM did not see the client go away");
   });
 
+  it("/metrics is served without the key only when exposed, and only to the listed addresses", async () => {
+    // The host reaches the published port through Docker's proxy, which connects from the network's gateway address.
+    const hostSide = String((await networkInfo("myia-vllm-medium-vl"))?.IPAM?.Config?.[0]?.Gateway);
+    await op(VL.stack, { op: "configure", config: { "gateway.expose[0].path": { value: "/metrics" }, "gateway.expose[0].from[0]": { value: "10.255.255.254/32" } } });
+    await up(VL.stack);
+    assert.equal((await call("/metrics", null)).status, 401, "exposed to another address only");
+    await op(VL.stack, { op: "configure", config: { "gateway.expose[0].from[0]": { value: hostSide } } });
+    await up(VL.stack);
+    const m = await call("/metrics", null);
+    assert.equal(m.status, 200, m.text);
+    assert.match(m.text, /vllm:request_success_total/);
+    assert.equal((await call("/version", null)).status, 401, "/version stays closed");
+    assert.equal((await call("/invocations", null, { method: "POST", body: chatBody("hi") })).status, 401);
+    await op(VL.stack, { op: "configure", remove: ["gateway"] });
+    await up(VL.stack);
+    assert.equal((await call("/metrics", null)).status, 401);
+  });
+
   it("migration stops the gateway with its model; rollback brings both back", async () => {
     await up(MEDIUM.stack);
     assert.equal((await inspect(VL.container))?.State.Status, "exited");
