@@ -18,10 +18,10 @@ export interface GatewayArgs {
   network: pulumi.Input<string>;
   /** vLLM's API key, which the gateway requires as a Bearer token; passed only as an environment variable. */
   apiKey: pulumi.Input<string>;
-  /** The vLLM container; the gateway starts once it answers, and its gate runs curl there. */
+  /** The vLLM container; the gateway starts beside it, and its gate runs curl there. */
   upstream: docker.Container;
-  /** Resources the gateway waits for (vLLM's ready gate). */
-  dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** vLLM's ready gate: the gateway's gate runs after it. */
+  upstreamReady: command.local.Command;
   /** Re-runs the gate when it changes (another stack's holders, as for vLLM's gate). */
   holdersKey: string;
 }
@@ -63,7 +63,9 @@ export class Gateway extends pulumi.ComponentResource {
       {
         parent: this,
         provider,
-        dependsOn: args.dependsOn,
+        // Started while vLLM loads (it answers /health with 502 until then),
+        // so the port serves the moment the model does.
+        dependsOn: [args.upstream],
         // The public port cannot be held by two containers at once.
         deleteBeforeReplace: true,
         // As for vLLM's container: what the provider would update in place
@@ -78,7 +80,9 @@ export class Gateway extends pulumi.ComponentResource {
         environment: { DOCKER_HOST: p.host.docker },
         triggers: [this.container.id, args.upstream.id, args.holdersKey],
       },
-      { parent: this, dependsOn: [this.container] },
+      // After vLLM's own gate: if the model never comes up, that gate fails
+      // the up with its logs, and this one never waits in vain.
+      { parent: this, dependsOn: [this.container, args.upstreamReady] },
     );
     this.registerOutputs({ containerName, ready: this.ready.stdout });
   }

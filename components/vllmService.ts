@@ -157,7 +157,7 @@ export class VllmService extends pulumi.ComponentResource {
     if (this.network) {
       this.gateway = new Gateway(
         `${name}-gateway`,
-        { profile: p, stack: args.stack, provider, network: this.network.name, apiKey: args.apiKey, upstream: this.container, dependsOn: [this.ready], holdersKey: holders },
+        { profile: p, stack: args.stack, provider, network: this.network.name, apiKey: args.apiKey, upstream: this.container, upstreamReady: this.ready, holdersKey: holders },
         { parent: this },
       );
     }

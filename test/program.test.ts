@@ -64,14 +64,14 @@ for (const [stack, port, container, version] of [
       assert.equal(i.mustRun, true);
     });
 
-    it("puts the gateway on the public port, on the private network, after vLLM's gate", () => {
+    it("puts the gateway on the public port, on the private network, started beside vLLM, gated after it", () => {
       const i = gw().inputs;
       assert.equal(i.name, `${container}-gateway`);
       assert.deepEqual(i.ports.map((p: any) => [p.internal, p.external]), [[port, port]]);
       assert.equal(i.networkMode, `myia-vllm-${stack}`);
       assert.equal(byType("docker:index/network:Network")[0].inputs.name, `myia-vllm-${stack}`);
       assert.equal(byType("docker:index/remoteImage:RemoteImage").find((r) => r.name === `${stack}-gateway-image`).inputs.name, "caddy:2.11.9");
-      assert.deepEqual(gw().opts.dependsOn, [`${stack}-ready`]);
+      assert.deepEqual(gw().opts.dependsOn, [`${stack}-container`]);
       const caddyfile = i.uploads[0].content as string;
       assert.equal(i.uploads[0].file, "/etc/caddy/Caddyfile");
       assert.match(caddyfile, new RegExp(`^:${port} \\{$`, "m"));
@@ -86,6 +86,7 @@ for (const [stack, port, container, version] of [
       assert.equal(labels["org.myia.gpu-lease"], undefined, "a gateway holds no GPU");
       const gate = byType("command:local:Command").find((r) => r.name === `${stack}-gateway-ready`);
       assert.match(gate.inputs.create, new RegExp(`docker exec "${container}" curl -fsS -o /dev/null --max-time 2 http://${container}-gateway:${port}/health`));
+      assert.deepEqual(gate.opts.dependsOn, [`${stack}-gateway-container`, `${stack}-ready`]);
     });
 
     it("labels the container with stack, profile, model and GPU lease", () => {

@@ -10,7 +10,16 @@ import { takeoverScript } from "../../components/takeover";
 import { handRun, inspect, remove } from "../helpers/docker";
 
 const tag = `${process.pid}`;
-const names = { vl: `tk-vl-${tag}`, mine: `tk-mine-${tag}`, far: `tk-far-${tag}`, foreign: `tk-foreign-${tag}`, foreignGpus: `tk-foreign-gpus-${tag}` };
+const names = {
+  vl: `tk-vl-${tag}`,
+  mine: `tk-mine-${tag}`,
+  far: `tk-far-${tag}`,
+  foreign: `tk-foreign-${tag}`,
+  foreignGpus: `tk-foreign-gpus-${tag}`,
+  vlGateway: `tk-vl-${tag}-gateway`,
+  farGateway: `tk-far-${tag}-gateway`,
+  mineGateway: `tk-mine-${tag}-gateway`,
+};
 
 /** `docker run --gpus '"device=<gpus>"'` (how our containers get GPUs), or `--runtime nvidia -e NVIDIA_VISIBLE_DEVICES=<gpus>`. */
 async function run(name: string, labels: Record<string, string>, gpus: string, how: "requests" | "runtime" = "requests") {
@@ -20,6 +29,14 @@ async function run(name: string, labels: Record<string, string>, gpus: string, h
     Env: ["STANDIN_LOAD_SECONDS=30", ...(how === "runtime" ? [`NVIDIA_VISIBLE_DEVICES=${gpus}`] : [])],
     Labels: labels,
     HostConfig: how === "runtime" ? { Runtime: "nvidia" } : { DeviceRequests: [{ Driver: "", Count: 0, DeviceIDs: gpus.split(","), Capabilities: [["gpu"]], Options: {} }] },
+  });
+}
+
+/** A gateway of `stack` in front of `upstream` (it holds no GPU; the real one runs Caddy). */
+async function gateway(name: string, stack: string, upstream: string) {
+  await handRun(name, {
+    Image: "caddy:2.11.9",
+    Labels: { "org.myia.project": "myia-vllm", "org.myia.stack": stack, "org.myia.role": "gateway", "org.myia.upstream": upstream },
   });
 }
 
@@ -38,6 +55,9 @@ describe("takeover", () => {
     await run(names.far, ours("small", "2"), "2");
     await run(names.foreign, {}, "1", "runtime");
     await run(names.foreignGpus, {}, "0");
+    await gateway(names.vlGateway, "medium-vl", names.vl);
+    await gateway(names.farGateway, "small", names.far);
+    await gateway(names.mineGateway, "medium", names.mine);
 
     const r = takeover();
     assert.equal(r.status, 1, r.stdout + r.stderr);
@@ -49,6 +69,11 @@ describe("takeover", () => {
     assert.equal(await state(names.mine), "running");
     assert.equal(await state(names.far), "running");
     assert.equal(await state(names.foreign), "running");
+    // A gateway goes with its model; the others stay.
+    assert.match(r.stdout, new RegExp(`stopped ${names.vlGateway} \\(the gateway of stack medium-vl, whose model is stopped\\)`));
+    assert.equal(await state(names.vlGateway), "exited");
+    assert.equal(await state(names.farGateway), "running");
+    assert.equal(await state(names.mineGateway), "running");
 
     // Once the operator has dealt with the foreign container, the step passes.
     await remove(names.foreign);
