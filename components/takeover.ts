@@ -47,17 +47,24 @@ shares() { # $1: a GPU list such as "0,1" or "all"
   return 1
 }
 refused=0
+victims=""; said=""; stopped=" "; gateways=""
 for id in $(docker ps -q); do
-  info=$(docker inspect -f '{{.Name}}|{{index .Config.Labels "${PROJECT_LABEL}"}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.gpu-lease"}}|{{.HostConfig.Runtime}}|{{len .HostConfig.DeviceRequests}}' "$id") || continue
+  info=$(docker inspect -f '{{.Name}}|{{index .Config.Labels "${PROJECT_LABEL}"}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.gpu-lease"}}|{{.HostConfig.Runtime}}|{{len .HostConfig.DeviceRequests}}|{{index .Config.Labels "${ROLE_LABEL}"}}|{{index .Config.Labels "org.myia.upstream"}}' "$id") || continue
   name=\${info%%|*}; name=\${name#/}; rest=\${info#*|}
   project=\${rest%%|*}; rest=\${rest#*|}
   stack=\${rest%%|*}; rest=\${rest#*|}
   lease=\${rest%%|*}; rest=\${rest#*|}
-  runtime=\${rest%%|*}; requests=\${rest#*|}
+  runtime=\${rest%%|*}; rest=\${rest#*|}
+  requests=\${rest%%|*}; rest=\${rest#*|}
+  role=\${rest%%|*}; upstream=\${rest#*|}
   if [ "$project" = "${PROJECT_NAME}" ]; then
     [ "$stack" = ${JSON.stringify(a.stack)} ] && continue
+    # Another stack's gateway holds no GPU: decided below, with its model.
+    [ "$role" = gateway ] && { gateways="$gateways $id|$name|$stack|$upstream"; continue; }
     if shares "\${lease#*=}"; then
-      docker stop -t ${a.stopTimeoutSeconds ?? 30} "$id" >/dev/null && echo "stopped $name (stack $stack, GPUs \${lease#*=}); kept: \\\`pulumi up --stack $stack\\\` brings it back"
+      victims="$victims $id"; stopped="$stopped$stack "
+      said="$said
+stopped $name (stack $stack, GPUs \${lease#*=}); kept: \\\`pulumi up --stack $stack\\\` brings it back"
     fi
   elif [ "$runtime" = nvidia ] || [ "$requests" != 0 ]; then
     # Not ours: only what it was given says which GPUs it holds.
@@ -68,17 +75,26 @@ for id in $(docker ps -q); do
     fi
   fi
 done
-# A gateway of another stack whose model is not running (stopped above, or
-# before) is stopped too: its port then refuses connections rather than
-# answering 502, and rollback starts both again.
-for id in $(docker ps -q --filter label=${ROLE_LABEL}=gateway --filter label=${PROJECT_LABEL}=${PROJECT_NAME}); do
-  info=$(docker inspect -f '{{.Name}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.upstream"}}' "$id") || continue
-  name=\${info%%|*}; name=\${name#/}; rest=\${info#*|}
+# A gateway goes with its model: stopped with it, or found in front of one
+# not running. Its port then refuses connections rather than answering 502,
+# and rollback starts both again.
+for g in $gateways; do
+  id=\${g%%|*}; rest=\${g#*|}
+  name=\${rest%%|*}; rest=\${rest#*|}
   stack=\${rest%%|*}; upstream=\${rest#*|}
-  [ "$stack" = ${JSON.stringify(a.stack)} ] && continue
-  [ "$(docker inspect -f '{{.State.Running}}' "$upstream" 2>/dev/null)" = true ] && continue
-  docker stop -t 5 "$id" >/dev/null && echo "stopped $name (the gateway of stack $stack, whose model is stopped)"
+  case "$stopped" in
+    *" $stack "*) ;;
+    *) [ "$(docker inspect -f '{{.State.Running}}' "$upstream" 2>/dev/null)" = true ] && continue ;;
+  esac
+  victims="$victims $id"
+  said="$said
+stopped $name (the gateway of stack $stack, whose model is stopped)"
 done
+# One call, so the models and their gateways stop together: the outage
+# starts once, not once per container.
+if [ -n "$victims" ]; then
+  docker stop -t ${a.stopTimeoutSeconds ?? 30} $victims >/dev/null && printf '%s\n' "$said" | sed '/^$/d'
+fi
 exit $refused
 `;
 }
