@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ValidatedProfile } from "./config/schema";
 import { gatewayGateScript } from "./gateway/gate";
-import { gatewayContainerName, gatewayImageRef, gatewayLabels, gatewayRender, GATEWAY_KEY_ENV } from "./gateway/spec";
+import { gatewayContainerName, gatewayLabels, gatewayRender, GATEWAY_KEY_ENV } from "./gateway/spec";
 import { gatewayCaddyfile } from "./gateway/caddyfile";
 import { UNGUARDED_ROUTES } from "./vllm/routes";
 
@@ -14,6 +14,8 @@ export interface GatewayArgs {
   stack: string;
   /** The Docker provider of the GPU host. */
   provider: docker.Provider;
+  /** The pinned Caddy image (VllmService pulls it before the takeover, with vLLM's). */
+  image: docker.RemoteImage;
   /** The stack's private network, where vLLM is reachable by its container name. */
   network: pulumi.Input<string>;
   /** vLLM's API key, which the gateway requires as a Bearer token; passed only as an environment variable. */
@@ -33,7 +35,6 @@ export interface GatewayArgs {
  * environment variable, read at each request.
  */
 export class Gateway extends pulumi.ComponentResource {
-  public readonly image: docker.RemoteImage;
   public readonly container: docker.Container;
   public readonly ready: command.local.Command;
 
@@ -44,12 +45,11 @@ export class Gateway extends pulumi.ComponentResource {
     const containerName = gatewayContainerName(p);
     const caddyfile = gatewayCaddyfile(gatewayRender(p));
 
-    this.image = new docker.RemoteImage(`${name}-image`, { name: gatewayImageRef(p), keepLocally: true }, { parent: this, provider });
     this.container = new docker.Container(
       `${name}-container`,
       {
         name: containerName,
-        image: this.image.imageId,
+        image: args.image.imageId,
         envs: pulumi.secret(pulumi.output(args.apiKey).apply((key) => [`${GATEWAY_KEY_ENV}=${key}`])),
         uploads: [{ file: "/etc/caddy/Caddyfile", content: caddyfile }],
         networkMode: args.network,

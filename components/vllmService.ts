@@ -5,7 +5,7 @@ import type { ValidatedProfile } from "./config/schema";
 import type { GpuHost, HostGrant } from "./gpuHost";
 import { configHash, gpuRequest, healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
 import { Gateway } from "./gateway";
-import { networkName } from "./gateway/spec";
+import { gatewayImageRef, networkName } from "./gateway/spec";
 import { PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
 import { ownDrift } from "./host/drift";
 import { readyGateScript } from "./readyGate";
@@ -40,6 +40,8 @@ export class VllmService extends pulumi.ComponentResource {
   public readonly ready: command.local.Command;
   /** The stack's private network (vLLM and its gateway); absent with gateway.enabled false. */
   public readonly network?: docker.Network;
+  /** The gateway's image, pulled before the takeover as vLLM's is; absent with gateway.enabled false. */
+  public readonly gatewayImage?: docker.RemoteImage;
   /** Caddy on the public port, in front of vLLM; absent with gateway.enabled false. */
   public readonly gateway?: Gateway;
   /** OpenAI-compatible base URL. */
@@ -87,18 +89,6 @@ export class VllmService extends pulumi.ComponentResource {
       }),
     );
 
-    // With the image and weights in place, and before the container starts:
-    // remove this stack's container if it drifted, and stop (and keep) the
-    // other stack's container on these GPUs.
-    this.takeover = new command.local.Command(
-      `${name}-takeover`,
-      {
-        create: drift.apply((why) => takeoverScript({ stack: args.stack, gpus: p.host.gpus, drifted: why ? { name: p.server.containerName, why } : undefined })),
-        environment: dockerEnv,
-        triggers: [holders, drift],
-      },
-      { parent: this, dependsOn: [this.image, this.weights] },
-    );
     // With the gateway, vLLM publishes no port: it is on a network of its own
     // with the gateway only (and, on a user-defined network, not on Docker's
     // default bridge where any container could reach it by address).
@@ -108,7 +98,23 @@ export class VllmService extends pulumi.ComponentResource {
         { name: networkName(args.stack), driver: "bridge", labels: [{ label: PROJECT_LABEL, value: PROJECT_NAME }, { label: "org.myia.stack", value: args.stack }] },
         { parent: this, provider },
       );
+      this.gatewayImage = new docker.RemoteImage(`${name}-gateway-image`, { name: gatewayImageRef(p), keepLocally: true }, { parent: this, provider });
     }
+
+    // With the image and weights in place (and the gateway's image and the
+    // network, whose read the provider delays by 2 s), and before the
+    // container starts:
+    // remove this stack's container if it drifted, and stop (and keep) the
+    // other stack's container on these GPUs.
+    this.takeover = new command.local.Command(
+      `${name}-takeover`,
+      {
+        create: drift.apply((why) => takeoverScript({ stack: args.stack, gpus: p.host.gpus, drifted: why ? { name: p.server.containerName, why } : undefined })),
+        environment: dockerEnv,
+        triggers: [holders, drift],
+      },
+      { parent: this, dependsOn: [this.image, this.weights, ...(this.network ? [this.network] : []), ...(this.gatewayImage ? [this.gatewayImage] : [])] },
+    );
     this.container = new docker.Container(
       `${name}-container`,
       {
@@ -154,10 +160,10 @@ export class VllmService extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.container] },
     );
 
-    if (this.network) {
+    if (this.network && this.gatewayImage) {
       this.gateway = new Gateway(
         `${name}-gateway`,
-        { profile: p, stack: args.stack, provider, network: this.network.name, apiKey: args.apiKey, upstream: this.container, upstreamReady: this.ready, holdersKey: holders },
+        { profile: p, stack: args.stack, provider, image: this.gatewayImage, network: this.network.name, apiKey: args.apiKey, upstream: this.container, upstreamReady: this.ready, holdersKey: holders },
         { parent: this },
       );
     }

@@ -129,14 +129,15 @@ for (const [stack, port, container, version] of [
       assert.deepEqual(w.opts.dependsOn, [`${stack}-image`]);
     });
 
-    it("takes the GPUs over after the image and before the container", () => {
+    it("takes the GPUs over after the images, weights and network, before the container", () => {
       const takeover = byType("command:local:Command").find((r) => r.name === `${stack}-takeover`);
       assert.match(takeover.inputs.create, /docker stop -t 30/);
       assert.match(takeover.inputs.create, new RegExp(`"\\$stack" = "${stack}" \\] && continue`));
       assert.match(takeover.inputs.create, /want=",0,1,"/);
       assert.deepEqual(takeover.inputs.triggers, ["none", ""]);
       assert.doesNotMatch(takeover.inputs.create, /docker rm -f/);
-      assert.deepEqual(takeover.opts.dependsOn, [`${stack}-image`, `${stack}-weights`]);
+      // Everything the new containers need is in place before the old model stops.
+      assert.deepEqual(takeover.opts.dependsOn, [`${stack}-image`, `${stack}-weights`, `${stack}-network`, `${stack}-gateway-image`]);
       assert.deepEqual(c().opts.dependsOn, [`${stack}-takeover`]);
     });
 
