@@ -10,8 +10,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
-import { inspect } from "../helpers/docker";
+import { before, describe, it } from "node:test";
+import { inspect, removeLeftovers } from "../helpers/docker";
 import { needsPlugins } from "../helpers/engineProject";
 import { REPO } from "../helpers/profile";
 
@@ -24,6 +24,9 @@ const demo = (...args: string[]) =>
   });
 
 describe("npm run demo", { skip: needsPlugins }, () => {
+  // A fresh state folder: what an earlier run left on the daemon (containers, networks) goes first.
+  before(() => removeLeftovers(["myia_vllm-medium-qwen3", "myia_vllm-medium-vl-qwen3"], ["medium", "medium-vl"]));
+
   it("ups medium, medium-vl and medium through the engine, validating each, one model on the GPUs at a time", async () => {
     const r = demo();
     assert.equal(r.status, 0, r.stdout + r.stderr);
