@@ -11,9 +11,19 @@ import { PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
 export const HF_HOME = "/root/.cache/huggingface";
 export const VLLM_CACHE_ROOT = "/root/.cache/vllm";
 
-/** The image reference: a pinned tag, plus its digest when one is given. Never `latest`. */
+/** An image reference: a pinned tag, plus its digest when one is given. */
+export function pinnedRef(i: { repository: string; tag: string; digest?: string }): string {
+  return `${i.repository}:${i.tag}${i.digest ? `@${i.digest}` : ""}`;
+}
+
+/** vLLM's image reference: a pinned tag, plus its digest when one is given. Never `latest`. */
 export function imageRef(p: ValidatedProfile): string {
-  return `${p.image.repository}:${p.image.tag}${p.image.digest ? `@${p.image.digest}` : ""}`;
+  return pinnedRef(p.image);
+}
+
+/** Labels as the docker provider takes them. */
+export function labelList(labels: Record<string, string>): { label: string; value: string }[] {
+  return Object.entries(labels).map(([label, value]) => ({ label, value }));
 }
 
 /** Environment without the secrets. */

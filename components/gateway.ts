@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ValidatedProfile } from "./config/schema";
+import { labelList } from "./containerSpec";
 import { gatewayGateScript } from "./gateway/gate";
 import { gatewayContainerName, gatewayLabels, gatewayRender, GATEWAY_KEY_ENV } from "./gateway/spec";
 import { gatewayCaddyfile } from "./gateway/caddyfile";
@@ -56,7 +57,7 @@ export class Gateway extends pulumi.ComponentResource {
         ports: [{ internal: p.server.port, external: p.server.port }],
         restart: "unless-stopped",
         mustRun: true,
-        labels: Object.entries(gatewayLabels(p, args.stack, caddyfile)).map(([label, value]) => ({ label, value })),
+        labels: labelList(gatewayLabels(p, args.stack, caddyfile)),
         logDriver: "json-file",
         logOpts: { "max-size": "10m", "max-file": "3" },
       },

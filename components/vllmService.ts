@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ValidatedProfile } from "./config/schema";
 import type { GpuHost, HostGrant } from "./gpuHost";
-import { configHash, gpuRequest, healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
+import { configHash, gpuRequest, healthcheck, imageRef, labelList, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
 import { Gateway } from "./gateway";
 import { gatewayImageRef, networkName } from "./gateway/spec";
 import { PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
@@ -58,7 +58,7 @@ export class VllmService extends pulumi.ComponentResource {
     this.image = new docker.RemoteImage(`${name}-image`, { name: imageRef(p), keepLocally: true }, { parent: this, provider });
 
     const envs = pulumi.secret(pulumi.all([args.apiKey, args.hfToken]).apply(([apiKey, hfToken]) => [...secretEnv(apiKey, hfToken), ...plainEnv(p)]));
-    const containerLabels = Object.entries(labels(p, args.stack, args.grant.lease)).map(([label, value]) => ({ label, value }));
+    const containerLabels = labelList(labels(p, args.stack, args.grant.lease));
     const dockerEnv = { DOCKER_HOST: p.host.docker };
     // Which other stack holds the GPUs at this up, and since when. The
     // takeover and the gate run again whenever that changes: on every

@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ValidatedProfile } from "../config/schema";
+import { pinnedRef } from "../containerSpec";
 import { PROJECT_LABEL, PROJECT_NAME } from "../host/probe";
 import type { GatewayRender } from "./caddyfile";
 
@@ -18,10 +19,7 @@ export const gatewayContainerName = (p: ValidatedProfile): string => `${p.server
 /** The stack's private Docker network: vLLM and its gateway, nothing else. */
 export const networkName = (stack: string): string => `myia-vllm-${stack}`;
 
-export function gatewayImageRef(p: ValidatedProfile): string {
-  const i = p.gateway.image;
-  return `${i.repository}:${i.tag}${i.digest ? `@${i.digest}` : ""}`;
-}
+export const gatewayImageRef = (p: ValidatedProfile): string => pinnedRef(p.gateway.image);
 
 export function gatewayRender(p: ValidatedProfile): GatewayRender {
   return {
