@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { checkHost, gpuHoldersKey, gpuLease } from "./host/checks";
 import { HostProbe, OwnContainer, parseProbe, probeScript } from "./host/probe";
+import { sshFault, sshOptions, sshShellArgv, sshTarget } from "./host/ssh";
 
 /** What the host grants a stack that passed its checks. */
 export interface HostGrant {
@@ -51,19 +52,29 @@ export class GpuHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: GpuHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("myia:host:GpuHost", name, {}, opts);
-    this.provider = new docker.Provider(`${name}-docker`, { host: args.docker }, { parent: this });
+    const ssh = sshTarget(args.docker);
+    // Over ssh the provider gets the probe's options: no prompt, no unknown
+    // host key accepted, a connect timeout, keepalives.
+    this.provider = new docker.Provider(`${name}-docker`, { host: args.docker, sshOpts: ssh ? sshOptions() : undefined }, { parent: this });
 
     // local.run is an invoke, so it runs at preview as well as at up: the
-    // checks see the host as it is now, not as it was at the last up.
-    const remote = args.docker.startsWith("ssh://") ? args.docker.slice("ssh://".length) : undefined;
+    // checks see the host as it is now, not as it was at the last up. Over
+    // ssh the script runs on the box, so nvidia-smi and docker are the box's.
     const probe = command.local
       .run(
-        remote
-          ? { command: `ssh -o BatchMode=yes -o ConnectTimeout=10 ${remote} sh -s`, stdin: probeScript(args.containerName), logging: "none" }
+        ssh
+          ? { command: ["ssh", ...sshShellArgv(ssh)].join(" "), stdin: probeScript(args.containerName), logging: "none" }
           : { command: probeScript(args.containerName), environment: { DOCKER_HOST: args.docker }, logging: "none" },
         { parent: this },
       )
-      .then((r) => parseProbe(r.stdout));
+      .then(
+        (r) => parseProbe(r.stdout),
+        (e: Error) => {
+          // The probe script itself never fails: a failure is ssh's, said in one line.
+          const why = ssh ? (sshFault(ssh, e.message) ?? `ssh to ${ssh.user}@${ssh.host} port ${ssh.port} failed: ${lastLine(e.message)}`) : lastLine(e.message);
+          throw new pulumi.RunError(`host ${name}: cannot probe the host: ${why}`);
+        },
+      );
     this.probe = pulumi.output(probe);
     this.checked = probe.then((probe) => {
       const { errors, notes } = checkHost(probe, {
@@ -71,6 +82,7 @@ export class GpuHost extends pulumi.ComponentResource {
         gpus: args.gpus,
         gpuMemoryUtilization: args.gpuMemoryUtilization,
         plannedGpuMemoryMiB: args.plannedGpuMemoryMiB,
+        sshUser: ssh?.user,
       });
       for (const n of notes) pulumi.log.info(n, this);
       if (errors.length > 0) {
@@ -80,4 +92,8 @@ export class GpuHost extends pulumi.ComponentResource {
     });
     this.registerOutputs({ probe: this.probe });
   }
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").pop() ?? "no output";
 }

@@ -21,7 +21,14 @@ export function readyGateScript(a: ReadyGateArgs): string {
 deadline=$(( $(date +%s) + ${a.timeoutSeconds} ))
 state=unknown
 while :; do
-  state=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} restarts={{.RestartCount}}' ${n} 2>&1) || { echo "container ${a.containerName} is gone: $state" >&2; exit 1; }
+  state=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} restarts={{.RestartCount}}' ${n} 2>&1) || {
+    # Over ssh, a dropped connection is not a missing container: say which.
+    case "$state" in
+      *"No such"*) echo "container ${a.containerName} is gone: $state" >&2 ;;
+      *) echo "cannot reach Docker on the host to check ${a.containerName} (the container was not touched; run up again once the host answers): $(echo "$state" | tail -n 1)" >&2 ;;
+    esac
+    exit 1
+  }
   case "$state" in
     "running healthy"*) echo "${a.containerName} is healthy"; exit 0 ;;
     running*restarts=0) docker exec ${n} curl -fsS -o /dev/null --max-time 2 http://localhost:${a.port}/health >/dev/null 2>&1 && { echo "${a.containerName} answers /health"; exit 0; } ;;

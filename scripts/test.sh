@@ -27,6 +27,8 @@ bash scripts/dockerd.sh start
 bash scripts/build-standin.sh --pinned >/dev/null
 # The gateway: the real Caddy the stacks pin, built offline (caddy:<version>).
 bash scripts/build-gateway.sh >/dev/null
+# The remote GPU host of the ssh suite: Debian's sshd on 127.0.0.1:2222, its own config and keys.
+bash scripts/sshd.sh start
 
 echo "== real Pulumi engine (the CLI built from the Go module proxy, cached after the first run)"
 toolchain_pulumi

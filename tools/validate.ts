@@ -14,8 +14,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { ValidatedProfile } from "../components/config/schema";
+import { toolFailure } from "../components/host/checks";
 import { parseProbe, PROBE_SCRIPT } from "../components/host/probe";
+import { sshFault, sshShellArgv, sshTarget } from "../components/host/ssh";
 import { GUARDED_PREFIX, UNGUARDED_ROUTES } from "../components/vllm/routes";
 import { parseCli } from "./lib/cli";
 import { pngDataUrl, solidPng } from "./lib/png";
@@ -67,15 +70,22 @@ export interface HostAccess {
 }
 
 export function hostAccess(p: ValidatedProfile): HostAccess {
-  const remote = p.host.docker.startsWith("ssh://") ? p.host.docker.slice("ssh://".length) : undefined;
+  const ssh = sshTarget(p.host.docker);
   const env = { ...process.env, DOCKER_HOST: p.host.docker };
+  // Over ssh, a failure of ssh itself (ours, or the one docker starts) is said in one line.
+  const run = (file: string, args: string[], input?: string): string => {
+    try {
+      return execFileSync(file, args, { input, encoding: "utf8", env, stdio: ["pipe", "pipe", "pipe"] });
+    } catch (e) {
+      const out = `${(e as { stderr?: string }).stderr ?? ""}${(e as Error).message}`;
+      const fault = ssh && sshFault(ssh, out);
+      throw new Error(fault || (out.trim().split("\n").find((l) => l.trim()) ?? "failed"));
+    }
+  };
   return {
-    probe: () =>
-      remote
-        ? execFileSync("ssh", ["-o", "BatchMode=yes", remote, "sh", "-s"], { input: PROBE_SCRIPT, encoding: "utf8" })
-        : execFileSync("/bin/sh", ["-c", PROBE_SCRIPT], { encoding: "utf8", env }),
+    probe: () => (ssh ? run("ssh", sshShellArgv(ssh), PROBE_SCRIPT) : run("/bin/sh", ["-c", PROBE_SCRIPT])),
     restartCount: (name) => {
-      const out = execFileSync("docker", ["inspect", "-f", "{{.State.Running}} {{.RestartCount}}", name], { encoding: "utf8", env }).trim().split(" ");
+      const out = run("docker", ["inspect", "-f", "{{.State.Running}} {{.RestartCount}}", name]).trim().split(" ");
       return { running: out[0] === "true", restarts: Number(out[1]) };
     },
   };
@@ -158,7 +168,7 @@ export async function validate(t: Target, host: HostAccess, opts: { requests: nu
   await record("GPU memory", async () => {
     const probe = parseProbe(host.probe());
     const nvsmi = probe.failures.find((f) => f.section === "gpus");
-    if (nvsmi) throw new Error(`nvidia-smi failed on the host: ${nvsmi.output}`);
+    if (nvsmi) throw new Error(toolFailure("nvidia-smi", nvsmi.output, sshTarget(t.profile.host.docker)?.user));
     const parts: string[] = [];
     const over: string[] = [];
     for (const index of t.profile.host.gpus) {
@@ -190,14 +200,14 @@ export function formatReport(r: Report): string {
 }
 
 /** The stack's endpoint and API key: from the engine's outputs when deployed, else from config. */
-async function resolveTarget(stack: string): Promise<Target> {
-  const profile = loadStack(stack);
+async function resolveTarget(stack: string, dir: string): Promise<Target> {
+  const profile = loadStack(stack, dir);
   let baseUrl = `http://${profile.host.address}:${profile.server.port}`;
   let containerName = profile.server.containerName;
   let apiKey = process.env.MYIA_API_KEY;
   try {
     const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
-    const s = await LocalWorkspace.selectStack({ stackName: stack, workDir: REPO });
+    const s = await LocalWorkspace.selectStack({ stackName: stack, workDir: dir });
     const outputs = await s.outputs();
     if (outputs.endpoint) baseUrl = String(outputs.endpoint.value).replace(/\/v1$/, "");
     if (outputs.containerName) containerName = String(outputs.containerName.value);
@@ -209,7 +219,7 @@ async function resolveTarget(stack: string): Promise<Target> {
   return { stack, profile, baseUrl, apiKey, containerName };
 }
 
-const USAGE = `usage: npm run validate -- --stack <name> [--requests 20] [--concurrency 4] [--json FILE]
+const USAGE = `usage: npm run validate -- --stack <name> [--requests 20] [--concurrency 4] [--json FILE] [--dir <project>]
 
 Checks a deployed stack: /health, that no route answers without the key (vLLM's unguarded
 routes, /v1/models), /v1/models, a chat, an image (vision profiles), N requests
@@ -220,16 +230,19 @@ the stack's encrypted config).
   --requests <n>        requests in the load check (default 20)
   --concurrency <n>     at once (default 4)
   --json <file>         also write the report as JSON
+  --dir <project>       the project folder with the stack files (default: the repo)
+Over ssh (host.docker ssh://user@host), nvidia-smi and docker run on the box, with the options
+of the deploy (BatchMode, StrictHostKeyChecking=yes, ConnectTimeout=10).
 Exit: 0 passed, 1 a check failed, 2 usage or no target.`;
 
 async function main(argv = process.argv.slice(2)): Promise<number> {
-  const values = parseCli(argv, { stack: { type: "string", short: "s" }, requests: { type: "string", default: "20" }, concurrency: { type: "string", default: "4" }, json: { type: "string" } }, USAGE);
+  const values = parseCli(argv, { stack: { type: "string", short: "s" }, requests: { type: "string", default: "20" }, concurrency: { type: "string", default: "4" }, json: { type: "string" }, dir: { type: "string", default: REPO } }, USAGE);
   if (typeof values === "number") return values;
   if (!values.stack) {
     console.error(`--stack is required\n${USAGE.split("\n")[0]}`);
     return 2;
   }
-  const target = await resolveTarget(values.stack);
+  const target = await resolveTarget(values.stack, resolve(values.dir));
   const started = Date.now();
   const log = (line: string) => console.log(`[validate ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
   log(`${values.stack}: ${target.profile.model.id} at ${target.baseUrl}, container ${target.containerName}`);

@@ -26,7 +26,12 @@ export function gatewayGateScript(a: GatewayGateArgs): string {
   return `set -u
 deadline=$(( $(date +%s) + ${a.timeoutSeconds} ))
 while ! docker exec ${from} curl -fsS -o /dev/null --max-time 2 ${base}/health >/dev/null 2>&1; do
-  if [ "$(date +%s)" -ge "$deadline" ] || [ "$(docker inspect -f '{{.State.Running}}' ${gw} 2>&1)" != true ]; then
+  running=$(docker inspect -f '{{.State.Running}}' ${gw} 2>&1)
+  case "$running" in
+    true | false | *"No such"*) ;;
+    *) echo "cannot reach Docker on the host to check ${a.gatewayName} (nothing was touched; run up again once the host answers): $(echo "$running" | tail -n 1)" >&2; exit 1 ;;
+  esac
+  if [ "$(date +%s)" -ge "$deadline" ] || [ "$running" != true ]; then
     echo "gateway ${a.gatewayName} did not answer ${base}/health within ${a.timeoutSeconds}s. Its last 20 log lines:" >&2
     docker logs --tail 20 ${gw} 2>&1 | sed 's/^/  | /' >&2
     exit 1

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { probeText } from "../../test/helpers/probeText";
-import { checkHost, gpuHoldersKey, gpuLease } from "./checks";
+import { checkHost, gpuHoldersKey, gpuLease, toolFailure } from "./checks";
 import { parseProbe } from "./probe";
 
 const fixture = (f: string) => readFileSync(join(__dirname, "../../test/fixtures/nvidia-smi", f), "utf8");
@@ -49,7 +49,8 @@ describe("checkHost", () => {
 
   it("fails when nvidia-smi does not run", () => {
     const { errors } = checkHost(parseProbe(probeText({ gpus: "", fail: { gpus: "sh: 1: nvidia-smi: not found", apps: "sh: 1: nvidia-smi: not found" } })), req);
-    assert.match(errors[0], /^host: nvidia-smi failed on the host \(gpus\): sh: 1: nvidia-smi: not found; install the NVIDIA driver/);
+    assert.deepEqual(errors.length, 1, "one line for nvidia-smi, not one per section it failed");
+    assert.match(errors[0], /^host: nvidia-smi is not on this user's PATH on the host \(sh: 1: nvidia-smi: not found\); install the NVIDIA driver/);
   });
 });
 
@@ -94,4 +95,22 @@ describe("gpuLease", () => {
   it("is stable whatever the order of the GPUs", () => {
     assert.equal(gpuLease("box", [1, 0]), "box:gpus=0,1");
   });
+});
+
+describe("toolFailure, on what the box really printed (test/fixtures/ssh/tools-*.txt)", () => {
+  const capture = (f: string) => readFileSync(join(__dirname, "../../test/fixtures/ssh", f), "utf8");
+  // The part of a capture one tool printed: the lines before its rc= line.
+  const part = (text: string, n: number) => text.split(/^rc=\d+\n/m)[n].trim();
+  const cases: { what: string; tool: "docker" | "nvidia-smi"; output: string; want: RegExp }[] = [
+    { what: "no docker command", tool: "docker", output: part(capture("tools-nodockercli.txt"), 0), want: /^host: docker is not on user u's PATH on the host \(sh: 1: docker: not found\); install Docker there/ },
+    { what: "not in group docker", tool: "docker", output: part(capture("tools-nodocker.txt"), 0), want: /^host: user u may not use Docker on the host \(permission denied on its socket\); add it to group docker there \(usermod -aG docker u;/ },
+    { what: "no nvidia-smi", tool: "nvidia-smi", output: part(capture("tools-nonvidia.txt"), 1), want: /^host: nvidia-smi is not on user u's PATH on the host \(sh: 1: nvidia-smi: not found\); install the NVIDIA driver there/ },
+    { what: "daemon down", tool: "docker", output: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", want: /^host: Docker is not running on the host .*start it there/ },
+    { what: "anything else", tool: "nvidia-smi", output: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.", want: /^host: nvidia-smi failed on the host: NVIDIA-SMI has failed.*; install the NVIDIA driver/ },
+  ];
+  for (const c of cases) {
+    it(`${c.what}: one line saying what to do`, () => {
+      assert.match(toolFailure(c.tool, c.output, "u"), c.want);
+    });
+  }
 });

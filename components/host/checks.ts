@@ -12,6 +12,8 @@ export interface HostRequirements {
   gpuMemoryUtilization: number;
   /** The per-GPU memory the plan assumed (host.gpuMemoryMiB). */
   plannedGpuMemoryMiB: number;
+  /** The user the probe ran as, over ssh (undefined on the local socket). */
+  sshUser?: string;
 }
 
 export interface HostCheck {
@@ -23,11 +25,13 @@ export interface HostCheck {
 export function checkHost(probe: HostProbe, req: HostRequirements): HostCheck {
   const errors: string[] = [];
   const notes: string[] = [];
+  // One line per tool: nvidia-smi fails both its sections, docker all of its own.
+  const failed = new Map<string, string>();
   for (const f of probe.failures) {
-    const what = f.section === "gpus" || f.section === "apps" ? "nvidia-smi" : "docker";
-    const fix = what === "nvidia-smi" ? "install the NVIDIA driver on the host, or check host.docker points at the GPU host" : "check that Docker runs on the host and host.docker can reach it";
-    errors.push(`host: ${what} failed on the host (${f.section}): ${f.output.split("\n")[0] || "no output"}; ${fix}`);
+    const tool = f.section === "gpus" || f.section === "apps" ? "nvidia-smi" : "docker";
+    if (!failed.has(tool)) failed.set(tool, toolFailure(tool, f.output, req.sshUser));
   }
+  errors.push(...failed.values());
   if (probe.failures.some((f) => f.section === "gpus")) return { errors, notes };
 
   if (!probe.runtimes.includes("nvidia") && !probe.failures.some((f) => f.section === "runtimes")) {
@@ -72,6 +76,29 @@ export function checkHost(probe: HostProbe, req: HostRequirements): HostCheck {
     if (shared.length > 0) notes.push(`GPU ${shared.join(", ")}: held by container ${c.name} of stack ${c.stack || "?"} (running); up stops it and keeps it for rollback`);
   }
   return { errors, notes };
+}
+
+/**
+ * One line for a host tool that failed, by what it printed: the cause, and
+ * what to do about it on the host. Messages are the shell's, Docker's and
+ * nvidia-smi's own (test/fixtures/ssh/).
+ */
+export function toolFailure(tool: "nvidia-smi" | "docker", output: string, sshUser?: string): string {
+  const first = output.split("\n").find((l) => l.trim()) ?? "no output";
+  const who = sshUser ? `user ${sshUser}` : "this user";
+  if (/not found|No such file or directory/.test(first) && new RegExp(`\\b${tool}\\b`).test(first)) {
+    return tool === "docker"
+      ? `host: docker is not on ${who}'s PATH on the host (${first}); install Docker there (Debian: apt install docker.io), or put its directory on that PATH`
+      : `host: nvidia-smi is not on ${who}'s PATH on the host (${first}); install the NVIDIA driver there (it brings nvidia-smi), or check that host.docker names the GPU host`;
+  }
+  if (tool === "docker" && /permission denied while trying to connect to the Docker daemon/i.test(output)) {
+    return `host: ${who} may not use Docker on the host (permission denied on its socket); add it to group docker there (usermod -aG docker ${sshUser ?? "$USER"}; it applies at the next login)`;
+  }
+  if (tool === "docker" && /Cannot connect to the Docker daemon/.test(output)) {
+    return `host: Docker is not running on the host (${first}); start it there (systemctl start docker)`;
+  }
+  const fix = tool === "nvidia-smi" ? "install the NVIDIA driver on the host, or check host.docker points at the GPU host" : "check that Docker runs on the host and host.docker can reach it";
+  return `host: ${tool} failed on the host: ${first}; ${fix}`;
 }
 
 /**

@@ -24,7 +24,11 @@ if (!needsPlugins) for (const line of describePlugins()) console.log(line);
 
 export type OpReport = { ok: boolean; output: string; [k: string]: unknown };
 
-export function engineProject() {
+/**
+ * extraEnv: added to every operation's environment, and may be changed
+ * between operations (the ssh suite points ssh at another client config).
+ */
+export function engineProject(extraEnv: Record<string, string> = {}) {
   const root = mkdtempSync(join(tmpdir(), "myia-engine-"));
   const workDir = join(root, "project");
   const backend = join(root, "state");
@@ -43,6 +47,7 @@ export function engineProject() {
     PULUMI_CONFIG_PASSPHRASE: passphrase,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    ...extraEnv,
   });
 
   /** One engine operation, in a process of its own; asynchronous, so an outage probe keeps running. */
@@ -88,5 +93,5 @@ export function engineProject() {
     }
   }
 
-  return { root, workDir, backend, cache, passphrase, captured, env, op, configure };
+  return { root, workDir, backend, cache, passphrase, captured, env, extraEnv, op, configure };
 }
