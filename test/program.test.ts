@@ -169,6 +169,24 @@ for (const [stack, port, container, version] of [
   });
 }
 
+describe("the GPU host over ssh (mocks)", () => {
+  const run = runInChild("medium", "ssh");
+  it("probes over ssh with the URL (port kept) and options that never prompt nor accept an unknown host key", () => {
+    assert.equal(run.error, undefined);
+    const probe = run.invokes.find((i) => i.token === "command:local:run");
+    assert.match(probe?.command ?? "", /^ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3 ssh:\/\/gpu@gpu-box:2222 sh -s$/);
+  });
+
+  it("gives the docker provider the same ssh options, and the steps DOCKER_HOST", () => {
+    const provider = run.resources.find((r) => r.type === "pulumi:providers:docker");
+    assert.equal(provider.inputs.host, "ssh://gpu@gpu-box:2222");
+    assert.deepEqual(JSON.parse(provider.inputs.sshOpts), ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]);
+    for (const step of ["medium-weights", "medium-takeover", "medium-ready", "medium-gateway-ready"]) {
+      assert.equal(run.resources.find((r) => r.name === step).inputs.environment.DOCKER_HOST, "ssh://gpu@gpu-box:2222", step);
+    }
+  });
+});
+
 describe("another stack on the GPUs (mocks)", () => {
   it("re-runs the takeover and the gate while medium-vl holds the GPUs", () => {
     const run = runInChild("medium", "held-by-vl");

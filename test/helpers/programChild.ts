@@ -65,7 +65,9 @@ setTimeout(() => {
   void finish();
 }, 20000);
 
-runProgram(stack, { probe: probes[scenario] })
+// "ssh": the idle host, reached as ssh://gpu@gpu-box:2222.
+const configOverride: Record<string, string> = scenario === "ssh" ? { "myia-vllm:host": JSON.stringify({ docker: "ssh://gpu@gpu-box:2222" }) } : {};
+runProgram(stack, { probe: probes[scenario] ?? probes.idle, configOverride })
   .then((r) => {
     result = r;
     return new Promise((resolve) => setTimeout(resolve, 200));
