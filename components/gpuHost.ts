@@ -42,7 +42,7 @@ export class GpuHost extends pulumi.ComponentResource {
   /** The Docker provider every container on this host uses. */
   public readonly provider: docker.Provider;
   /** The host's GPUs, processes, Docker runtimes and this project's containers. */
-  public readonly probe: pulumi.Output<HostProbe>;
+  public readonly probe: pulumi.Output<HostProbe | undefined>;
   /**
    * Resolves once every check passed; rejects with a RunError listing what
    * failed. The program awaits it before it declares any container, so a host
@@ -75,7 +75,9 @@ export class GpuHost extends pulumi.ComponentResource {
           throw new pulumi.RunError(`host ${name}: cannot probe the host: ${why}`);
         },
       );
-    this.probe = pulumi.output(probe);
+    // Settled either way: a probe that failed fails `checked` (one error),
+    // not also this output when the component's outputs are serialized.
+    this.probe = pulumi.output(probe.catch(() => undefined));
     this.checked = probe.then((probe) => {
       const { errors, notes } = checkHost(probe, {
         stack: args.stack,

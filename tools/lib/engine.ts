@@ -11,7 +11,11 @@ import { REPO } from "./stacks";
 /** A stack of this project in `workDir`, running index.ts inline; `envVars` reach the CLI by environment, never argv. */
 export function programStack(name: string, workDir: string, envVars?: Record<string, string>): Promise<Stack> {
   const program = async () => ((await import(join(REPO, "index.ts"))).default as () => Promise<Record<string, unknown>>)();
-  return LocalWorkspace.createOrSelectStack({ stackName: name, projectName: "myia-vllm", program }, { workDir, envVars });
+  // PULUMI_RUN_PROGRAM: `refresh: always` refreshes each resource as the
+  // program declares it, not all of them before the program runs. The
+  // program probes the host first, so a host it cannot reach fails in the
+  // probe's one line instead of one provider error per resource.
+  return LocalWorkspace.createOrSelectStack({ stackName: name, projectName: "myia-vllm", program }, { workDir, envVars: { PULUMI_RUN_PROGRAM: "true", ...envVars } });
 }
 
 /** The environment a local file backend and a passphrase need, with the engine kept offline. */
