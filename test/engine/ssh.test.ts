@@ -137,12 +137,16 @@ describe("the GPU host over ssh, with the real engine and a real sshd", { skip: 
 
   it("3. migration to medium-vl, and rollback to medium, over ssh", async () => {
     const ps = samplePs();
+    const t0 = Date.now();
     const vl = await op(VL.stack, { op: "up" });
+    console.log(`migration over ssh: up took ${((Date.now() - t0) / 1000).toFixed(1)} s (stand-in load 3 s)`);
     samples.push(...(await ps.stop()));
     assert.equal(vl.ok, true, vl.output);
     assert.equal(await state(MEDIUM.container), "exited", "medium is stopped and kept");
     assert.equal(await chat(VL.port, API_KEY, VL.model), 200);
+    const t1 = Date.now();
     const back = await op(MEDIUM.stack, { op: "up" });
+    console.log(`rollback over ssh: up took ${((Date.now() - t1) / 1000).toFixed(1)} s`);
     assert.equal(back.ok, true, back.output);
     assert.equal(await state(VL.container), "exited");
     assert.equal(await chat(MEDIUM.port, API_KEY, MEDIUM.model), 200);
