@@ -14,10 +14,11 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { handRun, inspect, logs, mustInspect, networkInfo, remove, removeLeftovers, stop } from "../helpers/docker";
+import { handRun, inspect, logs, mustInspect, networkInfo, remove, removeLeftovers } from "../helpers/docker";
 import { watchOutage } from "../../tools/lib/outage";
 import { pngDataUrl, solidPng } from "../../tools/lib/png";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
+import { stoppedByHandIsRepaired } from "../helpers/scenarios";
 
 const LOAD_SECONDS = 3;
 
@@ -110,13 +111,7 @@ describe("lifecycle with the real engine", { skip: needsPlugins }, () => {
   });
 
   it("5a. drift: a container stopped by hand is seen by refresh and started by up", async () => {
-    await stop(MEDIUM.container);
-    const refresh = await op(MEDIUM.stack, { op: "refresh" });
-    assert.equal(refresh.ok, true, refresh.output);
-    assert.match(refresh.output, /medium-container/);
-    const up = await op(MEDIUM.stack, { op: "up" });
-    assert.equal(up.ok, true, up.output);
-    assert.equal(await state(MEDIUM.container), "running");
+    await stoppedByHandIsRepaired(op, MEDIUM.stack, MEDIUM.container);
   });
 
   it("5b. drift: a container removed by hand is created again by up", async () => {

@@ -21,8 +21,9 @@ import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { inspect, logs, removeLeftovers, stop } from "../helpers/docker";
+import { inspect, logs, removeLeftovers } from "../helpers/docker";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
+import { stoppedByHandIsRepaired } from "../helpers/scenarios";
 import { sshBox, SSH_PORT } from "../helpers/sshBox";
 
 const REPO = join(__dirname, "..", "..");
@@ -153,13 +154,7 @@ describe("the GPU host over ssh, with the real engine and a real sshd", { skip: 
   });
 
   it("4. a container stopped by hand: refresh finds it, up starts it", async () => {
-    await stop(MEDIUM.container);
-    const refresh = await op(MEDIUM.stack, { op: "refresh" });
-    assert.equal(refresh.ok, true, refresh.output);
-    assert.match(refresh.output, /medium-container/);
-    const up = await op(MEDIUM.stack, { op: "up" });
-    assert.equal(up.ok, true, up.output);
-    assert.equal(await state(MEDIUM.container), "running");
+    await stoppedByHandIsRepaired(op, MEDIUM.stack, MEDIUM.container);
     assert.equal(await chat(MEDIUM.port, API_KEY, MEDIUM.model), 200);
   });
 
