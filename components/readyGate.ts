@@ -22,11 +22,8 @@ deadline=$(( $(date +%s) + ${a.timeoutSeconds} ))
 state=unknown
 while :; do
   state=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} restarts={{.RestartCount}}' ${n} 2>&1) || {
-    # Over ssh, a dropped connection is not a missing container: say which.
-    case "$state" in
-      *"No such"*) echo "container ${a.containerName} is gone: $state" >&2 ;;
-      *) echo "cannot reach Docker on the host to check ${a.containerName} (the container was not touched; run up again once the host answers): $(echo "$state" | tail -n 1)" >&2 ;;
-    esac
+    ${dockerUnreachable(a.containerName, "state")}
+    echo "container ${a.containerName} is gone: $state" >&2
     exit 1
   }
   case "$state" in
@@ -41,4 +38,14 @@ echo "container ${a.containerName} did not become healthy ($state). Its last ${a
 docker logs --tail ${a.logLines ?? 40} ${n} 2>&1 | sed 's/^/  | /' >&2
 exit 1
 `;
+}
+
+/**
+ * POSIX sh, after a `docker inspect` of `name` whose output is in $var
+ * failed or was not a state: unless Docker said the container does not
+ * exist, the host's Docker could not be reached (over ssh, a dropped
+ * connection), which is said as such, and the script exits 1. Both gates use it.
+ */
+export function dockerUnreachable(name: string, varName: string): string {
+  return `case "$${varName}" in *"No such"*) ;; *) echo "cannot reach Docker on the host to check ${name} (the container was not touched; run up again once the host answers): $(echo "$${varName}" | tail -n 1)" >&2; exit 1 ;; esac`;
 }

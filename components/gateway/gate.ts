@@ -8,6 +8,8 @@
  * the official Caddy image has no curl, vLLM's has (its healthcheck uses it),
  * and the path it tests (gateway -> vLLM by name) is the one clients take.
  */
+import { dockerUnreachable } from "../readyGate";
+
 export interface GatewayGateArgs {
   /** The vLLM container, where curl runs. */
   fromContainer: string;
@@ -27,10 +29,7 @@ export function gatewayGateScript(a: GatewayGateArgs): string {
 deadline=$(( $(date +%s) + ${a.timeoutSeconds} ))
 while ! docker exec ${from} curl -fsS -o /dev/null --max-time 2 ${base}/health >/dev/null 2>&1; do
   running=$(docker inspect -f '{{.State.Running}}' ${gw} 2>&1)
-  case "$running" in
-    true | false | *"No such"*) ;;
-    *) echo "cannot reach Docker on the host to check ${a.gatewayName} (nothing was touched; run up again once the host answers): $(echo "$running" | tail -n 1)" >&2; exit 1 ;;
-  esac
+  case "$running" in true | false) ;; *) ${dockerUnreachable(a.gatewayName, "running")} ;; esac
   if [ "$(date +%s)" -ge "$deadline" ] || [ "$running" != true ]; then
     echo "gateway ${a.gatewayName} did not answer ${base}/health within ${a.timeoutSeconds}s. Its last 20 log lines:" >&2
     docker logs --tail 20 ${gw} 2>&1 | sed 's/^/  | /' >&2
