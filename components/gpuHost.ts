@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { checkHost, gpuHoldersKey, gpuLease } from "./host/checks";
 import { HostProbe, OwnContainer, parseProbe, probeScript } from "./host/probe";
-import { sshFault, sshOptions, sshShellArgv, sshTarget } from "./host/ssh";
+import { sshFailure, sshOptions, sshShellArgv, sshTarget } from "./host/ssh";
 
 /** What the host grants a stack that passed its checks. */
 export interface HostGrant {
@@ -71,7 +71,7 @@ export class GpuHost extends pulumi.ComponentResource {
         (r) => parseProbe(r.stdout),
         (e: Error) => {
           // The probe script itself never fails: a failure is ssh's, said in one line.
-          const why = ssh ? (sshFault(ssh, e.message) ?? `ssh to ${ssh.user}@${ssh.host} port ${ssh.port} failed: ${lastLine(e.message)}`) : lastLine(e.message);
+          const why = ssh ? sshFailure(ssh, e.message) : lastLine(e.message);
           throw new pulumi.RunError(`host ${name}: cannot probe the host: ${why}`);
         },
       );

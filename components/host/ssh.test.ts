@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { sshFault, sshOptions, sshShellArgv, sshTarget } from "./ssh";
+import { sshFailure, sshFault, sshOptions, sshShellArgv, sshTarget } from "./ssh";
 
 const FIXTURES = join(__dirname, "..", "..", "test", "fixtures", "ssh");
 const capture = (f: string) => readFileSync(join(FIXTURES, f), "utf8");
@@ -46,5 +46,12 @@ describe("sshFault, on what OpenSSH 9.2 really printed (test/fixtures/ssh)", () 
 
   it("is not ssh's failure when the remote command failed", () => {
     assert.equal(sshFault(t, "sh: 1: docker: not found"), undefined);
+  });
+
+  it("sshFailure: an output it does not know is still one line, with the host and ssh's last line", () => {
+    const unknown = "Unable to negotiate with 127.0.0.1 port 2222: no matching host key type found. Their offer: ssh-rsa";
+    assert.equal(sshFault(t, unknown), undefined);
+    assert.equal(sshFailure(t, `exit status 255: running "ssh ...":\n${unknown}\n`), `ssh to myia-gpu@127.0.0.1 port 2222 failed: ${unknown}`);
+    assert.match(sshFailure(t, capture("refused.txt")), /: connection refused: /);
   });
 });

@@ -61,7 +61,7 @@ function keyscan(t: SshTarget): string {
  * when the output is not one of ssh's own failures (the remote command's).
  */
 export function sshFault(t: SshTarget, output: string): string | undefined {
-  const at = `ssh to ${t.user}@${t.host} port ${t.port}`;
+  const at = sshWhere(t);
   const name = knownHostsName(t);
   if (/Could not resolve hostname/.test(output)) {
     return `${at}: cannot resolve the host name ${t.host}; fix the host in host.docker, or your DNS or /etc/hosts`;
@@ -88,4 +88,16 @@ export function sshFault(t: SshTarget, output: string): string | undefined {
     return `${at}: the connection dropped before the command finished; check that the box is up, then run the same command again (what finished before the drop is kept)`;
   }
   return undefined;
+}
+
+/**
+ * One line for a command that only ssh can have failed (the probe script
+ * itself never does): ssh's fault, or else its last line as it printed it.
+ */
+export function sshFailure(t: SshTarget, output: string): string {
+  return sshFault(t, output) ?? `${sshWhere(t)} failed: ${output.trim().split("\n").pop()}`;
+}
+
+function sshWhere(t: SshTarget): string {
+  return `ssh to ${t.user}@${t.host} port ${t.port}`;
 }
