@@ -9,7 +9,7 @@ import { VllmService } from "./components/vllmService";
 export = async () => {
   const stack = pulumi.getStack();
   // Every config error at once, as `path: message` lines, before anything is declared.
-  const { profile, apiKey, hfToken } = loadProfile(stack);
+  const { profile, apiKey, hfToken, clients, providedTls } = loadProfile(stack);
 
   const host = new GpuHost(profile.host.name, {
     docker: profile.host.docker,
@@ -22,7 +22,7 @@ export = async () => {
   // The host's checks (nvidia-smi, runtime, memory) pass before any container is declared.
   const grant = await host.checked;
 
-  const service = new VllmService(profile.profile, { profile, stack, host, grant, apiKey, hfToken });
+  const service = new VllmService(profile.profile, { profile, stack, host, grant, apiKey, hfToken, clients, providedTls });
 
   return {
     endpoint: service.endpoint,
@@ -37,7 +37,9 @@ export = async () => {
     vllmVersion: profile.vllmVersion,
     argv: formatArgv(profile.argv),
     memory: profile.memory,
-    /** The API key clients send as a bearer token; a secret output. */
-    apiKey,
+    /** The root certificate clients trust for the HTTPS endpoint (gateway.tls.mode internal); public. */
+    caCertificate: service.gateway?.caCertificate,
+    /** The keys clients send as a bearer token, by client; a secret output. */
+    clientKeys: clients.apply((cs) => Object.fromEntries(cs.map((c) => [c.name, c.key]))),
   };
 };

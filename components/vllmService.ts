@@ -5,7 +5,8 @@ import type { ValidatedProfile } from "./config/schema";
 import type { GpuHost, HostGrant } from "./gpuHost";
 import { configHash, gpuRequest, healthcheck, imageRef, labelList, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
 import { Gateway } from "./gateway";
-import { gatewayImageRef, networkName } from "./gateway/spec";
+import type { ClientKey } from "./gateway/caddyfile";
+import { gatewayImageRef, gatewayScheme, networkName } from "./gateway/spec";
 import { PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
 import { ownDrift } from "./host/drift";
 import { readyGateScript } from "./readyGate";
@@ -25,6 +26,10 @@ export interface VllmServiceArgs {
   apiKey: pulumi.Input<string>;
   /** The Hugging Face token, passed only as HF_TOKEN. */
   hfToken: pulumi.Input<string>;
+  /** The keys the gateway accepts, by client (the gateway alone holds them). */
+  clients: pulumi.Input<ClientKey[]>;
+  /** gateway.tls.mode provided: the certificate and key the gateway serves. */
+  providedTls?: { certificate: pulumi.Input<string>; privateKey: pulumi.Input<string> };
 }
 
 /**
@@ -163,12 +168,12 @@ export class VllmService extends pulumi.ComponentResource {
     if (this.network && this.gatewayImage) {
       this.gateway = new Gateway(
         `${name}-gateway`,
-        { profile: p, stack: args.stack, provider, image: this.gatewayImage, network: this.network.name, apiKey: args.apiKey, upstream: this.container, upstreamReady: this.ready, holdersKey: holders },
+        { profile: p, stack: args.stack, provider, image: this.gatewayImage, network: this.network.name, apiKey: args.apiKey, clients: args.clients, providedTls: args.providedTls, upstream: this.container, upstreamReady: this.ready, holdersKey: holders },
         { parent: this },
       );
     }
 
-    this.endpoint = `http://${p.host.address}:${port}/v1`;
+    this.endpoint = `${gatewayScheme(p)}://${p.host.address}:${port}/v1`;
     this.registerOutputs({ endpoint: this.endpoint, containerId: this.container.id, ready: this.ready.stdout, gateway: this.gateway?.container.name });
   }
 }

@@ -13,6 +13,7 @@
  * HTTP. What is not: vLLM (a stand-in image), the GPUs (a no-op hook and a
  * fake nvidia-smi), and, offline, the command plugin (a stand-in).
  */
+import { clientFromOutputs } from "./lib/client";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -102,8 +103,8 @@ async function up(name: string): Promise<void> {
     const downMs = await outage.stop();
     const changes = Object.entries(r.summary.resourceChanges ?? {}).map(([k, v]) => `${k} ${v}`).join(", ");
     step(`${name}: up in ${secs(Date.now() - tUp)} (${changes}); no model answered for ${secs(downMs)} (probed every 100 ms; stand-in load time ${LOAD_SECONDS}s)`);
-    const apiKey = (await s.getConfig("apiKey")).value;
-    const report = await validate({ stack: name, profile: p, baseUrl: String(r.outputs.endpoint.value).replace(/\/v1$/, ""), apiKey, containerName: p.server.containerName }, hostAccess(p), {
+    const { baseUrl, apiKey = "" } = clientFromOutputs(r.outputs);
+    const report = await validate({ stack: name, profile: p, baseUrl, apiKey, containerName: p.server.containerName }, hostAccess(p), {
       requests: 20,
       concurrency: 4,
       log: () => undefined,

@@ -15,6 +15,7 @@
  * The engine needs PULUMI_BACKEND_URL (or a login) and PULUMI_CONFIG_PASSPHRASE
  * as for any pulumi command, and the docker and command plugins.
  */
+import { clientFromOutputs } from "./lib/client";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { ValidatedProfile } from "../components/config/schema";
@@ -38,8 +39,7 @@ async function upAndValidate(name: string, dir: string, profile: ValidatedProfil
   try {
     const up = await stack.up();
     log(`up ${name}: ok in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    const endpoint = String(up.outputs.endpoint?.value ?? "").replace(/\/v1$/, "");
-    const apiKey = (await stack.getConfig("apiKey")).value;
+    const { baseUrl: endpoint, apiKey = "" } = clientFromOutputs(up.outputs);
     t = Date.now();
     const report = await validate({ stack: name, profile, baseUrl: endpoint, apiKey, containerName: profile.server.containerName }, hostAccess(profile), {
       requests,

@@ -12,6 +12,8 @@
  * has deployed it, else from its validated config; the API key from
  * MYIA_API_KEY, else from the stack's encrypted config.
  */
+import { clientFromOutputs } from "./lib/client";
+import { gatewayScheme } from "../components/gateway/spec";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -202,20 +204,22 @@ export function formatReport(r: Report): string {
 /** The stack's endpoint and API key: from the engine's outputs when deployed, else from config. */
 async function resolveTarget(stack: string, dir: string): Promise<Target> {
   const profile = loadStack(stack, dir);
-  let baseUrl = `http://${profile.host.address}:${profile.server.port}`;
+  let baseUrl = `${gatewayScheme(profile)}://${profile.host.address}:${profile.server.port}`;
   let containerName = profile.server.containerName;
   let apiKey = process.env.MYIA_API_KEY;
   try {
     const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
     const s = await LocalWorkspace.selectStack({ stackName: stack, workDir: dir });
     const outputs = await s.outputs();
-    if (outputs.endpoint) baseUrl = String(outputs.endpoint.value).replace(/\/v1$/, "");
+    // Trusts the stack's CA, so every check below verifies the certificate.
+    const client = clientFromOutputs(outputs);
+    if (outputs.endpoint) baseUrl = client.baseUrl;
     if (outputs.containerName) containerName = String(outputs.containerName.value);
-    apiKey ??= (await s.getConfig("apiKey")).value;
+    apiKey ??= client.apiKey;
   } catch {
     // No engine, backend or stack here: the validated config says where the server is.
   }
-  if (!apiKey) throw new Error(`no API key: set MYIA_API_KEY, or select a backend where stack ${stack} has apiKey set`);
+  if (!apiKey) throw new Error(`no API key: set MYIA_API_KEY, or select a backend where stack ${stack} is deployed (its clientKeys output)`);
   return { stack, profile, baseUrl, apiKey, containerName };
 }
 

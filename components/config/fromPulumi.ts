@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { formatMemoryTable } from "../vllm/memory";
 import { validateStack } from "./load";
-import { apiKeyProblem, ValidatedProfile } from "./schema";
+import type { ClientKey } from "../gateway/caddyfile";
+import { apiKeyProblem, clientKeysProblems, ValidatedProfile } from "./schema";
 import { PROJECT, siblingStacks, splitConfig } from "./stackFile";
 
 // isConfigSecret is exported by the SDK's runtime but missing from its typings;
@@ -25,9 +26,17 @@ function decode(value: string): unknown {
 
 export interface LoadedProfile {
   profile: ValidatedProfile;
+  /** vLLM's own key; with no apiKeys, also the one client key ("default"). */
   apiKey: pulumi.Output<string>;
   hfToken: pulumi.Output<string>;
+  /** The keys the gateway accepts, by client, sorted by name (secret). */
+  clients: pulumi.Output<ClientKey[]>;
+  /** gateway.tls.mode provided: the certificate and key (secrets). */
+  providedTls?: { certificate: pulumi.Output<string>; privateKey: pulumi.Output<string> };
 }
+
+/** The client that holds apiKey when the stack sets no apiKeys. */
+export const DEFAULT_CLIENT = "default";
 
 export function loadProfile(stack = pulumi.getStack(), projectDir = process.cwd()): LoadedProfile {
   const all = runtimeConfig.allConfig();
@@ -42,12 +51,28 @@ export function loadProfile(stack = pulumi.getStack(), projectDir = process.cwd(
   // The key's value is checked here, where the program holds it; the message never shows it.
   const key = all[`${PROJECT}:apiKey`];
   const keyError = typeof key === "string" && self.secrets.apiKey === "secret" ? apiKeyProblem(key) : undefined;
-  const errors = [...(result.ok ? [] : result.errors), ...(keyError ? [keyError] : [])];
-  if (!result.ok || keyError) {
+  const rawClients = self.secrets.apiKeys === "secret" ? decode(all[`${PROJECT}:apiKeys`]) : undefined;
+  const clientErrors =
+    rawClients === undefined
+      ? []
+      : typeof rawClients === "object" && rawClients !== null && !Array.isArray(rawClients) && Object.keys(rawClients).length > 0
+        ? clientKeysProblems(rawClients as Record<string, unknown>, key)
+        : ['apiKeys: must map client names to keys; run `pulumi config set --secret --path apiKeys.app-a "sk-$(openssl rand -hex 24)"`'];
+  const errors = [...(result.ok ? [] : result.errors), ...(keyError ? [keyError] : []), ...clientErrors];
+  if (!result.ok || errors.length > 0) {
     throw new pulumi.RunError([`stack ${stack}: the configuration has ${errors.length} error(s):`, ...errors.map((e) => `  ${e}`)].join("\n"));
   }
   const profile = result.profile;
   pulumi.log.info(`memory plan per GPU (vLLM ${profile.vllmVersion}, ${profile.model.id}, TP ${profile.vllm.tensorParallelSize}):\n${formatMemoryTable(profile.memory, profile.host.gpuMemoryMiB, profile.vllm.maxModelLen)}`);
   const config = new pulumi.Config(PROJECT);
-  return { profile, apiKey: config.requireSecret("apiKey"), hfToken: config.requireSecret("hfToken") };
+  const apiKey = config.requireSecret("apiKey");
+  const clients = rawClients
+    ? pulumi.secret(
+        Object.entries(rawClients as Record<string, string>)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([name, k]) => ({ name, key: k })),
+      )
+    : apiKey.apply((k) => [{ name: DEFAULT_CLIENT, key: k }]);
+  const providedTls = profile.gateway.tls.mode === "provided" ? { certificate: config.requireSecret("tlsCertificate"), privateKey: config.requireSecret("tlsPrivateKey") } : undefined;
+  return { profile, apiKey, hfToken: config.requireSecret("hfToken"), clients, providedTls };
 }

@@ -134,6 +134,26 @@ export const ContainerSchema = z.strictObject({
 
 const cidr = z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+:[0-9a-fA-F:]*(\/\d{1,3})?)$/, { error: "must be an IP address or CIDR range, e.g. 10.0.0.0/8 or 127.0.0.1" });
 
+/** A name clients reach the gateway by, as it goes in the certificate: a DNS name or an IP address. */
+const tlsName = z.string().regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:]*)$/, {
+  error: "must be a host name or IP address clients use, e.g. gpu-box.lan or 192.168.1.20",
+});
+
+export const GatewayTlsSchema = z.strictObject({
+  /**
+   * internal: Caddy's own CA, made once per host and kept in the Docker volume
+   * `myia-vllm-ca` (export its root with `npm run ca`); provided: the
+   * certificate and key set as the secrets tlsCertificate and tlsPrivateKey;
+   * off: plain HTTP, where keys travel in clear (preview warns).
+   */
+  mode: z.enum(["internal", "provided", "off"]).default("internal"),
+  /**
+   * The names the certificate is issued for (internal) and served on, besides
+   * host.address, localhost and 127.0.0.1: every name clients use to reach the box.
+   */
+  names: z.array(tlsName).default([]),
+});
+
 export const GatewaySchema = z.strictObject({
   /**
    * The reverse proxy in front of vLLM (Caddy). false publishes vLLM's own
@@ -159,6 +179,8 @@ export const GatewaySchema = z.strictObject({
     .array(z.strictObject({ path: z.enum(["/metrics", "/version"]), from: z.array(cidr).min(1, { error: "list the client addresses allowed, e.g. [10.0.0.0/8]" }) }))
     .refine((e) => new Set(e.map((x) => x.path)).size === e.length, { error: "lists a path twice; list each path once with all its addresses" })
     .default([]),
+  /** HTTPS on the public port (the default), and the certificate it serves. */
+  tls: GatewayTlsSchema.prefault({}),
 });
 
 export const ProfileSchema = z.strictObject({
@@ -179,21 +201,58 @@ export type ProfileConfig = z.output<typeof ProfileSchema>;
 /** The secret keys, read separately so their values never enter the schema. */
 export const SECRET_KEYS = ["apiKey", "hfToken"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
+/**
+ * Secrets a stack may set: a key per client (`apiKeys.<name>`), and the
+ * certificate and key the gateway serves with gateway.tls.mode provided.
+ */
+export const OPTIONAL_SECRET_KEYS = ["apiKeys", "tlsCertificate", "tlsPrivateKey"] as const;
+export type OptionalSecretKey = (typeof OPTIONAL_SECRET_KEYS)[number];
 export type SecretState = "secret" | "plaintext" | "missing";
+export type SecretStates = Record<SecretKey, SecretState> & Partial<Record<OptionalSecretKey, SecretState>>;
 
 /**
  * What is wrong with an API key's value, or undefined. The gateway compares
  * it inside a Caddy header matcher, where a leading or trailing `*` is a
  * wildcard and whitespace splits the header; a short key is guessable.
  */
-export function apiKeyProblem(key: string): string | undefined {
-  if (key.length < 16) return `apiKey: is ${key.length} characters; use at least 16 random ones, e.g. \`pulumi config set --secret apiKey "sk-$(openssl rand -hex 24)"\``;
-  if (!/^[!-~]+$/.test(key) || key.includes("*")) return "apiKey: may hold only printable ASCII without spaces or `*` (the gateway matches it in the Authorization header); generate one with `openssl rand -hex 24`";
+export function apiKeyProblem(key: string, path = "apiKey"): string | undefined {
+  const set = path === "apiKey" ? "apiKey" : `--path ${path}`;
+  if (key.length < 16) return `${path}: is ${key.length} characters; use at least 16 random ones, e.g. \`pulumi config set --secret ${set} "sk-$(openssl rand -hex 24)"\``;
+  // The gateway matches it literally in a Caddy map: no quotes, braces
+  // (placeholders), spaces or wildcards; the base64 and hex alphabets pass.
+  if (!/^[A-Za-z0-9._~+/=-]+$/.test(key)) return `${path}: may hold only letters, digits and . _ ~ + / = - (the gateway matches it in the Authorization header); generate one with \`openssl rand -hex 24\``;
   return undefined;
 }
 
+/** A client's name in apiKeys: it names the client in the gateway's access log. */
+export const CLIENT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/**
+ * What is wrong with the client keys (apiKeys), one line each: names, values,
+ * a key given twice, or the one vLLM itself holds. The lines name the client,
+ * never show a key.
+ */
+export function clientKeysProblems(clients: Record<string, unknown>, vllmKey: string | undefined): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  for (const [name, key] of Object.entries(clients)) {
+    const path = `apiKeys.${name}`;
+    if (!CLIENT_NAME.test(name)) problems.push(`${path}: the client's name must be lowercase letters, digits, - and _ (it names the client in the access log), e.g. apiKeys.app-a`);
+    if (typeof key !== "string") {
+      problems.push(`${path}: must be a key (a string); run \`pulumi config set --secret --path ${path} "sk-$(openssl rand -hex 24)"\``);
+      continue;
+    }
+    const bad = apiKeyProblem(key, path);
+    if (bad) problems.push(bad);
+    if (seen.has(key)) problems.push(`${path}: is the same key as apiKeys.${seen.get(key)}; give each client its own, so one can be revoked alone`);
+    seen.set(key, name);
+    if (key === vllmKey) problems.push(`${path}: is apiKey, the key only the gateway and vLLM share; give the client a key of its own, so revoking it never touches vLLM`);
+  }
+  return problems;
+}
+
 /** Every key a stack may set, for the unknown-key check. */
-export const CONFIG_KEYS: readonly string[] = [...Object.keys(ProfileSchema.shape), ...SECRET_KEYS];
+export const CONFIG_KEYS: readonly string[] = [...Object.keys(ProfileSchema.shape), ...SECRET_KEYS, ...OPTIONAL_SECRET_KEYS];
 
 /** A profile that passed every check, with what was derived from it. */
 export interface ValidatedProfile extends ProfileConfig {
@@ -422,16 +481,19 @@ export interface ValidateOptions {
   missingSecrets?: "error" | "warn";
 }
 
-export function validateProfile(raw: Record<string, unknown>, secrets: Record<SecretKey, SecretState>, stack = "<stack>", options: ValidateOptions = {}): Validation {
+export function validateProfile(raw: Record<string, unknown>, secrets: SecretStates, stack = "<stack>", options: ValidateOptions = {}): Validation {
   const errors: string[] = [];
   const warnings: string[] = [];
   for (const key of SECRET_KEYS) {
     if (secrets[key] === "missing") {
       (options.missingSecrets === "warn" ? warnings : errors).push(`${key}: is not set; run \`pulumi config set --secret ${key} <value> --stack ${stack}\``);
     }
-    if (secrets[key] === "plaintext") errors.push(`${key}: is stored in plaintext; run \`pulumi config set --secret ${key} <value> --stack ${stack}\` to encrypt it`);
   }
-  const nonSecret = Object.fromEntries(Object.entries(raw).filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k)));
+  for (const key of [...SECRET_KEYS, ...OPTIONAL_SECRET_KEYS]) {
+    const how = key === "apiKeys" ? "--path apiKeys.<client> <key>" : `${key} <value>`;
+    if (secrets[key] === "plaintext") errors.push(`${key}: is stored in plaintext; run \`pulumi config set --secret ${how} --stack ${stack}\` to encrypt it`);
+  }
+  const nonSecret = Object.fromEntries(Object.entries(raw).filter(([k]) => ![...SECRET_KEYS, ...OPTIONAL_SECRET_KEYS].includes(k as SecretKey)));
   let parsed = ProfileSchema.safeParse(nonSecret, { reportInput: true });
   if (!parsed.success && parsed.error.issues.every((i) => i.code === "unrecognized_keys")) {
     // Only misspelt keys: report them, and check the rest without them, so
@@ -462,13 +524,29 @@ export function validateProfile(raw: Record<string, unknown>, secrets: Record<Se
   errors.push(...secretFlagErrors(cfg.vllm.extraArgs));
   const argv = renderArgv(serveArgs(cfg));
   if (table) errors.push(...argvErrors(table, argv, cfg.vllm.extraArgs));
+  errors.push(...tlsProblems(cfg, secrets, stack));
+  if (cfg.gateway.enabled && cfg.gateway.tls.mode === "off") {
+    warnings.push(`gateway.tls.mode: is off, so port ${cfg.server.port} serves plain HTTP and every API key travels in clear between a client and the box; keep it internal (Caddy's CA, \`npm run ca\` exports its root) or provided`);
+  }
   if (!cfg.gateway.enabled) {
-    warnings.push(`gateway.enabled: is false, so vLLM's own port ${cfg.server.port} is published and every route outside /v1 (/invocations, /tokenize, ...) answers without the key; keep the gateway on unless something else guards the port`);
+    warnings.push(`gateway.enabled: is false, so vLLM's own port ${cfg.server.port} is published and every route outside /v1 (/invocations, /tokenize, ...) answers without the key, over plain HTTP; keep the gateway on unless something else guards the port`);
   }
   const fit = fitChecks(fitInput(cfg), errors, warnings);
   if (!fit) return { ok: false, errors, warnings };
   if (errors.length > 0) return { ok: false, errors, warnings };
   return { ok: true, profile: { ...cfg, vllmVersion, footprint: fit.facts.footprint, argv, memory: fit.memory }, warnings };
+}
+
+/** gateway.tls against the secrets it needs: a provided certificate needs both, and only then. */
+function tlsProblems(cfg: ProfileConfig, secrets: SecretStates, stack: string): string[] {
+  const provided = cfg.gateway.tls.mode === "provided";
+  const problems: string[] = [];
+  for (const key of ["tlsCertificate", "tlsPrivateKey"] as const) {
+    const set = (secrets[key] ?? "missing") !== "missing";
+    if (provided && !set) problems.push(`${key}: is not set, and gateway.tls.mode is provided; run \`pulumi config set --secret ${key} < ${key === "tlsCertificate" ? "fullchain.pem" : "privkey.pem"} --stack ${stack}\``);
+    if (!provided && set) problems.push(`${key}: is set, but gateway.tls.mode is ${cfg.gateway.tls.mode}; set gateway.tls.mode to provided to serve it, or remove it (\`pulumi config rm ${key} --stack ${stack}\`)`);
+  }
+  return problems;
 }
 
 /** The fit checks' input from a parsed profile. */

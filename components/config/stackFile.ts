@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { SECRET_KEYS, SecretKey, SecretState } from "./schema";
+import { OPTIONAL_SECRET_KEYS, SECRET_KEYS, SecretKey, SecretStates } from "./schema";
 
 export const PROJECT = "myia-vllm";
 
@@ -15,7 +15,7 @@ export interface StackConfig {
   stack: string;
   /** Non-secret keys, namespace stripped. */
   raw: Record<string, unknown>;
-  secrets: Record<SecretKey, SecretState>;
+  secrets: SecretStates;
   /** Keys of other namespaces (e.g. a provider's), which we leave alone. */
   foreignKeys: string[];
 }
@@ -31,13 +31,13 @@ export function splitConfig(
   isSecret: (key: string, value: unknown) => boolean,
 ): StackConfig {
   const raw: Record<string, unknown> = {};
-  const secrets = Object.fromEntries(SECRET_KEYS.map((k) => [k, "missing"])) as Record<SecretKey, SecretState>;
+  const secrets = Object.fromEntries(SECRET_KEYS.map((k) => [k, "missing"])) as SecretStates;
   const foreignKeys: string[] = [];
   for (const [full, value] of Object.entries(config)) {
     const [ns, key] = full.includes(":") ? [full.slice(0, full.indexOf(":")), full.slice(full.indexOf(":") + 1)] : [PROJECT, full];
     if (ns !== PROJECT) {
       foreignKeys.push(full);
-    } else if ((SECRET_KEYS as readonly string[]).includes(key)) {
+    } else if (([...SECRET_KEYS, ...OPTIONAL_SECRET_KEYS] as readonly string[]).includes(key)) {
       secrets[key as SecretKey] = isSecret(full, value) ? "secret" : "plaintext";
     } else {
       raw[key] = value;
@@ -46,7 +46,12 @@ export function splitConfig(
   return { stack, raw, secrets, foreignKeys };
 }
 
-const isSecureValue = (_: string, v: unknown) => typeof v === "object" && v !== null && "secure" in v;
+/**
+ * Encrypted in a stack file: `{secure: ...}`, or an object (e.g. apiKeys set
+ * with `--secret --path apiKeys.app-a`) whose every leaf is.
+ */
+const isSecureValue = (_: string, v: unknown): boolean =>
+  typeof v === "object" && v !== null && ("secure" in v || (Object.keys(v).length > 0 && Object.values(v).every((x) => isSecureValue(_, x))));
 
 export function readStackFile(dir: string, stack: string): StackConfig {
   const doc = (parse(readFileSync(stackFilePath(dir, stack), "utf8")) ?? {}) as { config?: Record<string, unknown> };

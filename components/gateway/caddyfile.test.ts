@@ -1,25 +1,62 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UNGUARDED_ROUTES } from "../vllm/routes";
-import { gatewayCaddyfile, GatewayRender } from "./caddyfile";
+import { gatewayCaddyfile, GatewayRender, PROVIDED_CERT, PROVIDED_KEY } from "./caddyfile";
 
-const base: GatewayRender = { port: 5003, upstream: "vllm-vl:5003", keyEnv: "MYIA_GATEWAY_KEY", maxBodyBytes: 16 * 2 ** 20, expose: [] };
+const base: GatewayRender = {
+  port: 5003,
+  upstream: "vllm-vl:5003",
+  upstreamKeyEnv: "MYIA_UPSTREAM_KEY",
+  adminSocket: "/config/caddy-admin.sock",
+  tls: { mode: "internal", names: ["gpu-box", "localhost", "127.0.0.1", "fd00::1"] },
+  maxBodyBytes: 16 * 2 ** 20,
+  expose: [],
+};
+const clients = [
+  { name: "app-a", key: "sk-aaaaaaaaaaaaaaaaaaaa" },
+  { name: "app-b", key: "sk-bbbbbbbbbbbbbbbbbbbb" },
+];
 
 describe("gatewayCaddyfile", () => {
   const text = gatewayCaddyfile(base);
 
-  it("listens on the public port and proxies to vLLM by its name on the private network", () => {
-    assert.match(text, /^:5003 \{$/m);
+  it("serves HTTPS on the public port for every name, with Caddy's CA, and proxies to vLLM by its name on the private network", () => {
+    assert.match(text, /^https:\/\/gpu-box:5003, https:\/\/localhost:5003, https:\/\/127\.0\.0\.1:5003, https:\/\/\[fd00::1\]:5003 \{$/m);
+    assert.match(text, /^\ttls internal$/m);
+    assert.match(text, /^\tskip_install_trust$/m);
     assert.equal(text.match(/reverse_proxy vllm-vl:5003 \{/g)?.length, 2, "only /health and /v1 are proxied");
   });
 
-  it("reads the key from the environment at each request; no secret in the file", () => {
-    assert.match(text, /@key header Authorization "Bearer \{env\.MYIA_GATEWAY_KEY\}"/);
-    assert.doesNotMatch(text, /\{\$MYIA_GATEWAY_KEY\}/, "a {$VAR} would be substituted into the loaded config");
+  it("serves a provided certificate from its files, or plain HTTP when TLS is off", () => {
+    const provided = gatewayCaddyfile({ ...base, tls: { mode: "provided", names: ["gpu.example.org"] } });
+    assert.match(provided, new RegExp(`^\\ttls ${PROVIDED_CERT} ${PROVIDED_KEY}$`, "m"));
+    assert.doesNotMatch(provided, /skip_install_trust|tls internal/);
+    const plain = gatewayCaddyfile({ ...base, tls: { mode: "off", names: [] } });
+    assert.match(plain, /^:5003 \{$/m);
+    assert.match(plain, /^\tauto_https off$/m);
+    assert.doesNotMatch(plain, /^\ttls /m);
   });
 
-  it("turns the admin API, ACME and config autosave off", () => {
-    for (const d of ["admin off", "auto_https off", "persist_config off"]) assert.match(text, new RegExp(`^\\t${d}$`, "m"));
+  it("without clients refuses every key: the map has no entry, and the file holds no secret", () => {
+    assert.match(text, /map \{header\.Authorization\} \{myia_client\} \{\n\t\tdefault ""\n\t\}/);
+    assert.match(text, /@key not vars \{myia_client\} ""/);
+  });
+
+  it("with clients maps each key to its client's name, and the access log names the client", () => {
+    const withClients = gatewayCaddyfile(base, clients);
+    assert.match(withClients, /\t\t"Bearer sk-aaaaaaaaaaaaaaaaaaaa" app-a\n\t\t"Bearer sk-bbbbbbbbbbbbbbbbbbbb" app-b\n\t\tdefault ""/);
+    assert.match(withClients, /log_append <client \{myia_client\}/);
+    assert.equal(withClients.replace(/\t\t"Bearer [^\n]*\n/g, "").replace(/^# .*\n/gm, ""), text.replace(/^# .*\n/gm, ""), "the keys are the only difference");
+  });
+
+  it("sends vLLM its own key from the environment, never the client's, and only on /v1", () => {
+    assert.equal(text.match(/header_up Authorization "Bearer \{env\.MYIA_UPSTREAM_KEY\}"/g)?.length, 1);
+    assert.doesNotMatch(text, /\{\$MYIA_UPSTREAM_KEY\}/, "a {$VAR} would be substituted into the loaded config");
+  });
+
+  it("keeps the admin API on a socket inside the container, and no ACME or :80 listener", () => {
+    for (const d of ["admin unix//config/caddy-admin.sock", "auto_https disable_redirects"]) assert.match(text, new RegExp(`^\\t${d}$`, "m"));
+    assert.doesNotMatch(text, /admin off|admin localhost|:2019/);
   });
 
   it("forwards only /v1 and /v1/* with the key; /health without; everything else is answered by the gateway", () => {

@@ -1,13 +1,19 @@
 /**
  * The gateway's Caddyfile, rendered from validated config. Pure: it only
- * builds the text, which holds no secret. Caddy reads the key from the
- * container's environment at each request ({env.NAME} is a runtime
- * placeholder, not substituted when the file is parsed), so the key is in no
- * file, no argv and not in the loaded config either (the admin API is off).
+ * builds the text.
  *
- * The rule: /health for everyone; every other path needs the key as a
- * Bearer token, and of those only /v1 and /v1/* are forwarded; the rest
+ * The rule: /health for everyone; every other path needs a client's key as
+ * a Bearer token, and of those only /v1 and /v1/* are forwarded; the rest
  * gets 404 from the gateway itself, never from vLLM (UNGUARDED_ROUTES).
+ *
+ * Two texts come from it. Without clients it holds no secret: that one is
+ * uploaded with the container, and refuses every key. With the clients' keys
+ * it is the config the gateway runs: it reaches Caddy only through its admin
+ * socket inside the container (`caddy reload` over `docker exec -i`, the
+ * text on stdin), so a key added or revoked changes the gateway's config
+ * without a new container, and vLLM never sees a client's key: the gateway
+ * sends vLLM its own key, read from the container's environment at each
+ * request ({env.NAME} is a runtime placeholder).
  */
 import { GUARDED_PREFIX, HEALTH_PATH, OptionalPath } from "../vllm/routes";
 
@@ -16,21 +22,41 @@ export interface GatewayRender {
   port: number;
   /** vLLM as the gateway reaches it on the stack's private network, host:port. */
   upstream: string;
-  /** The environment variable that holds the API key in the gateway's container. */
-  keyEnv: string;
+  /** The environment variable that holds vLLM's own key (apiKey) in the gateway's container. */
+  upstreamKeyEnv: string;
+  /** The admin API's unix socket inside the container (`caddy reload` talks to it). */
+  adminSocket: string;
+  /** HTTPS on the port (the certificate from Caddy's CA, or the one provided), or plain HTTP. */
+  tls: { mode: "internal" | "provided" | "off"; names: readonly string[] };
   /** The largest request body forwarded, bytes; a larger one gets 413. */
   maxBodyBytes: number;
   /** Paths served without the key, each only to clients from these CIDRs. */
   expose: readonly { path: OptionalPath; from: readonly string[] }[];
 }
 
+/** One client of the gateway: its name (in the access log) and its key. */
+export interface ClientKey {
+  name: string;
+  key: string;
+}
+
+/** Where a provided certificate and key are put in the gateway's container. */
+export const PROVIDED_CERT = "/etc/caddy/tls/cert.pem";
+export const PROVIDED_KEY = "/etc/caddy/tls/key.pem";
+
+/** The placeholder the clients' map sets: the name of the client whose key came, or "". */
+const CLIENT = "myia_client";
+
 /** The Caddyfile, tab-indented as `caddy fmt` writes it. */
-export function gatewayCaddyfile(g: GatewayRender): string {
-  const proxy = (indent: string) =>
+export function gatewayCaddyfile(g: GatewayRender, clients: readonly ClientKey[] = []): string {
+  const proxy = (indent: string, withKey = false) =>
     [
       `${indent}reverse_proxy ${g.upstream} {`,
       // Streamed replies (SSE) reach the client token by token: no buffering.
       `${indent}\tflush_interval -1`,
+      // vLLM gets its own key, never the client's: a client key can then be
+      // added or revoked without touching vLLM's container.
+      ...(withKey ? [`${indent}\theader_up Authorization "Bearer {env.${g.upstreamKeyEnv}}"`] : []),
       `${indent}\ttransport http {`,
       // A box that cannot be reached fails fast; a reply takes as long as vLLM
       // takes (no response_header or read timeout: a long non-streamed
@@ -48,16 +74,26 @@ export function gatewayCaddyfile(g: GatewayRender): string {
     proxy("\t\t"),
     `\t}`,
   ]);
+  const https = g.tls.mode !== "off";
+  const site = https ? g.tls.names.map((n) => `https://${n.includes(":") ? `[${n}]` : n}:${g.port}`).join(", ") : `:${g.port}`;
+  const tls = g.tls.mode === "internal" ? [`\ttls internal`] : g.tls.mode === "provided" ? [`\ttls ${PROVIDED_CERT} ${PROVIDED_KEY}`] : [];
   return [
-    `# Rendered by myia-vllm (components/gateway/caddyfile.ts). No secret here: the`,
-    `# key is read from $${g.keyEnv} at each request.`,
+    `# Rendered by myia-vllm (components/gateway/caddyfile.ts).`,
+    clients.length === 0 ? `# No client key here: this config refuses every key until the clients' config is loaded.` : `# The clients' config: it holds their keys, and reaches Caddy only through its admin socket.`,
     `{`,
-    // No admin endpoint (it would show and change the config), no ACME, no
-    // autosave of the config to disk.
-    `\tadmin off`,
-    `\tauto_https off`,
-    `\tpersist_config off`,
+    // The admin API only on a socket inside the container: `caddy reload`
+    // through docker exec is the one way to change the config (no TCP port
+    // would show or change it). The config last loaded is kept in the
+    // container (autosave) and `caddy run --resume` starts from it, so a
+    // restarted gateway still knows its clients.
+    `\tadmin unix/${g.adminSocket}`,
+    // No ACME (the box is not on the internet), no redirect listener on :80,
+    // no attempt to install the CA into the container's trust store.
+    https ? `\tauto_https disable_redirects` : `\tauto_https off`,
+    ...(g.tls.mode === "internal" ? [`\tskip_install_trust`] : []),
     `\tservers {`,
+    // HTTP/3 would be advertised on a UDP port that is not published.
+    `\t\tprotocols h1 h2`,
     `\t\ttimeouts {`,
     // Headers must arrive promptly (slow-header clients); bodies and replies
     // may take as long as they need (large images, long generations).
@@ -67,19 +103,32 @@ export function gatewayCaddyfile(g: GatewayRender): string {
     `\t}`,
     `}`,
     ``,
-    `:${g.port} {`,
+    `${site} {`,
+    ...tls,
+    // The access log names the client by its key's name; Caddy logs the
+    // Authorization header itself as REDACTED.
+    `\tlog {`,
+    `\t\toutput stdout`,
+    `\t\tformat json`,
+    `\t}`,
+    `\tmap {header.Authorization} {${CLIENT}} {`,
+    ...clients.map((c) => `\t\t"Bearer ${c.key}" ${c.name}`),
+    `\t\tdefault ""`,
+    `\t}`,
+    // Early (<): read before the header sent upstream replaces the client's.
+    `\tlog_append <client {${CLIENT}}`,
     `\thandle ${HEALTH_PATH} {`,
     proxy("\t\t"),
     `\t}`,
     ...exposed,
-    `\t@key header Authorization "Bearer {env.${g.keyEnv}}"`,
+    `\t@key not vars {${CLIENT}} ""`,
     `\thandle @key {`,
     `\t\t@api path ${GUARDED_PREFIX} ${GUARDED_PREFIX}/*`,
     `\t\thandle @api {`,
     `\t\t\trequest_body {`,
     `\t\t\t\tmax_size ${g.maxBodyBytes}`,
     `\t\t\t}`,
-    proxy("\t\t\t"),
+    proxy("\t\t\t", true),
     `\t\t}`,
     `\t\thandle {`,
     `\t\t\theader Content-Type application/json`,

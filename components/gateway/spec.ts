@@ -8,8 +8,30 @@ import { pinnedRef } from "../containerSpec";
 import { PROJECT_LABEL, PROJECT_NAME } from "../host/probe";
 import type { GatewayRender } from "./caddyfile";
 
-/** The environment variable that carries the API key into the gateway's container. */
-export const GATEWAY_KEY_ENV = "MYIA_GATEWAY_KEY";
+/** The environment variable that carries vLLM's own key (apiKey) into the gateway's container, for the requests it forwards. */
+export const UPSTREAM_KEY_ENV = "MYIA_UPSTREAM_KEY";
+
+/** The admin API's socket inside the gateway's container; /config is Caddy's XDG_CONFIG_HOME, present in its image. */
+export const ADMIN_SOCKET = "/config/caddy-admin.sock";
+
+/**
+ * The Docker volume that holds Caddy's data (/data) for every gateway on the
+ * host: its CA (made on first start and kept, so clients trust one root for
+ * every stack and every new container) and the certificates it issued. No
+ * stack owns it: destroying a stack keeps it.
+ */
+export const CA_VOLUME = "myia-vllm-ca";
+
+/** The root certificate of Caddy's CA, inside a gateway's container (public; its key stays beside it, in the volume). */
+export const CA_ROOT_PATH = "/data/caddy/pki/authorities/local/root.crt";
+
+/** The names the gateway serves HTTPS on: the configured ones, the host's address, and loopback. */
+export function tlsNames(p: ValidatedProfile): string[] {
+  return [...new Set([p.host.address, ...p.gateway.tls.names, "localhost", "127.0.0.1"])];
+}
+
+/** The scheme clients use on the public port. */
+export const gatewayScheme = (p: ValidatedProfile): "https" | "http" => (p.gateway.enabled && p.gateway.tls.mode !== "off" ? "https" : "http");
 
 /** The label that marks a gateway container; the takeover stops a stack's gateway with its model. */
 export const ROLE_LABEL = "org.myia.role";
@@ -25,7 +47,9 @@ export function gatewayRender(p: ValidatedProfile): GatewayRender {
   return {
     port: p.server.port,
     upstream: `${p.server.containerName}:${p.server.port}`,
-    keyEnv: GATEWAY_KEY_ENV,
+    upstreamKeyEnv: UPSTREAM_KEY_ENV,
+    adminSocket: ADMIN_SOCKET,
+    tls: { mode: p.gateway.tls.mode, names: tlsNames(p) },
     maxBodyBytes: p.gateway.maxBodyMiB * 2 ** 20,
     expose: p.gateway.expose,
   };

@@ -1,10 +1,35 @@
 /** Is a model answering? Measured from outside, as a client sees it. */
+import * as http from "node:http";
+import * as https from "node:https";
 import { pollEvery } from "./poll";
 
-/** True when the server on this port answers /health within a second. */
+function status(mod: typeof http | typeof https, url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    // Availability, not trust: the probe runs before the first up has made
+    // the CA that clients trust (validate checks the certificate).
+    const req = mod.get(url, { timeout: 1000, rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+  });
+}
+
+/**
+ * True when the server on this port answers /health within a second: over
+ * HTTPS (the gateway's default), else plain HTTP (a gateway with
+ * gateway.tls.mode off, vLLM's own port, the compose baseline).
+ */
 export async function answers(port: number, host = "127.0.0.1"): Promise<boolean> {
   try {
-    return (await fetch(`http://${host}:${port}/health`, { signal: AbortSignal.timeout(1000) })).status === 200;
+    return (await status(https, `https://${host}:${port}/health`)) === 200;
+  } catch (e) {
+    // Not TLS at all: the port speaks plain HTTP.
+    if (!/EPROTO|wrong version number|packet length too long/i.test(String((e as Error).message) + String((e as NodeJS.ErrnoException).code))) return false;
+  }
+  try {
+    return (await status(http, `http://${host}:${port}/health`)) === 200;
   } catch {
     return false;
   }
@@ -37,4 +62,3 @@ export function watchOutage(ports: number[], onSample?: (t: number, up: boolean[
     },
   };
 }
-

@@ -1,10 +1,13 @@
 // Package curl is a minimal curl for the container's healthcheck
-// (`curl -fsS http://localhost:8000/health`): the real vLLM image has curl,
+// (`curl -fsS http://localhost:8000/health`) and the gateway's gate (https
+// with --cacert, --insecure and --connect-to): the real vLLM image has curl,
 // the stand-in image has only this, reached through /usr/bin/curl.
 package curl
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +33,9 @@ const (
 	ExitTimeout     = 28
 	ExitUnsupported = 1
 	ExitRecv        = 56
+	ExitSSLConnect  = 35
+	ExitSSLCACert   = 77
+	ExitPeerCert    = 60
 )
 
 type opts struct {
@@ -40,6 +46,10 @@ type opts struct {
 	headers                              []string
 	data                                 *string
 	url                                  string
+	insecure                             bool
+	cacert                               string
+	// connectTo: "HOST1:PORT1:HOST2:PORT2", a request for HOST1:PORT1 goes to HOST2:PORT2 (TLS still checks HOST1).
+	connectTo []string
 }
 
 // Main runs curl with args (without argv[0]); it returns the exit status.
@@ -62,12 +72,28 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err != nil || u.Host == "" {
 		return fail(ExitURL, "URL rejected: Malformed input to a URL function")
 	}
-	if u.Scheme != "http" {
+	if u.Scheme != "http" && u.Scheme != "https" {
 		return fail(ExitUnsupported, "Protocol \"%s\" not supported", u.Scheme)
 	}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
-		port = "80"
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	tlsConf := &tls.Config{ServerName: host, InsecureSkipVerify: o.insecure}
+	if o.cacert != "" {
+		pem, err := os.ReadFile(o.cacert)
+		pool := x509.NewCertPool()
+		if err != nil || !pool.AppendCertsFromPEM(pem) {
+			return fail(ExitSSLCACert, "error setting certificate file: %s", o.cacert)
+		}
+		tlsConf.RootCAs = pool
+	}
+	dialHost, dialPort := host, port
+	for _, c := range o.connectTo {
+		// Only the exact HOST1:PORT1 form is read; curl's empty fields are not.
+		if f := strings.Split(c, ":"); len(f) == 4 && f[0] == host && f[1] == port {
+			dialHost, dialPort = f[2], f[3]
+		}
 	}
 	ctx := context.Background()
 	if o.maxTime > 0 {
@@ -78,13 +104,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
-		addrs := []string{host}
-		if strings.EqualFold(host, "localhost") {
+		addrs := []string{dialHost}
+		if strings.EqualFold(dialHost, "localhost") {
 			addrs = []string{"127.0.0.1", "::1"} // curl resolves localhost itself
 		}
 		var first error
 		for _, a := range addrs {
-			c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(a, port))
+			c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(a, dialPort))
 			if err == nil {
 				return c, nil
 			}
@@ -94,7 +120,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		return nil, first
 	}
-	client := &http.Client{Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true, Proxy: nil}}
+	client := &http.Client{Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true, Proxy: nil, TLSClientConfig: tlsConf}}
 	method := o.method
 	var body io.Reader
 	if o.data != nil {
@@ -127,7 +153,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		ms := time.Since(start).Milliseconds()
 		var dnsErr *net.DNSError
+		var unknownAuthority x509.UnknownAuthorityError
+		var badName x509.HostnameError
 		switch {
+		case errors.As(err, &unknownAuthority):
+			return fail(ExitPeerCert, "SSL certificate problem: unable to get local issuer certificate")
+		case errors.As(err, &badName):
+			return fail(ExitPeerCert, "SSL: no alternative certificate subject name matches target host name '%s'", host)
+		case u.Scheme == "https" && strings.Contains(err.Error(), "tls:"):
+			return fail(ExitSSLConnect, "OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to %s:%s", host, port)
 		case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
 			return fail(ExitTimeout, "Operation timed out after %d milliseconds with 0 bytes received", ms)
 		case errors.As(err, &dnsErr):
@@ -196,7 +230,9 @@ func parseArgs(args []string) (*opts, int, string) {
 				o.include = true
 			case "--head":
 				o.head = true
-			case "--output", "--max-time", "--request", "--header", "--data", "--data-raw", "--connect-timeout", "--retry", "--user-agent":
+			case "--insecure":
+				o.insecure = true
+			case "--output", "--cacert", "--connect-to", "--max-time", "--request", "--header", "--data", "--data-raw", "--connect-timeout", "--retry", "--user-agent":
 				v, ok := get()
 				if !ok {
 					return nil, ExitUsage, fmt.Sprintf("option %s: requires parameter", name)
@@ -216,6 +252,10 @@ func parseArgs(args []string) (*opts, int, string) {
 					o.headers = append(o.headers, v)
 				case "--data", "--data-raw":
 					o.data = &v
+				case "--cacert":
+					o.cacert = v
+				case "--connect-to":
+					o.connectTo = append(o.connectTo, v)
 				}
 			default:
 				return nil, ExitUsage, fmt.Sprintf("option %s: is unknown", name)
@@ -237,8 +277,10 @@ func parseArgs(args []string) (*opts, int, string) {
 					o.include = true
 				case 'I':
 					o.head = true
-				case 'L', 'k', 'v', 'g':
-					// follow redirects / insecure / verbose / globoff: accepted, no effect here
+				case 'k':
+					o.insecure = true
+				case 'L', 'v', 'g':
+					// follow redirects / verbose / globoff: accepted, no effect here
 				case 'o', 'm', 'X', 'H', 'd':
 					v := flags[j+1:]
 					if v == "" {

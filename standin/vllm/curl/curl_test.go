@@ -2,6 +2,7 @@ package curl
 
 import (
 	"bytes"
+	"encoding/pem"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -73,8 +74,44 @@ func TestCurl(t *testing.T) {
 	if c, _, _ := run("--bogus", s.URL); c != 2 {
 		t.Fatalf("bad option: %d", c)
 	}
-	if c, _, _ := run("-fsS", "https://localhost/"); c != 1 {
-		t.Fatalf("https: %d", c)
+	if c, _, _ := run("-fsS", "ftp://localhost/"); c != 1 {
+		t.Fatalf("ftp: %d", c)
+	}
+}
+
+// The gateway's gate: https verified against a CA file (or stdin), to a name
+// the certificate holds, dialled at another address; curl's exit codes.
+func TestCurlTLS(t *testing.T) {
+	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
+	defer s.Close()
+	port := itoa(s.Listener.Addr().(*net.TCPAddr).Port)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// httptest's certificate names example.com and 127.0.0.1.
+	to := "example.com:" + port + ":127.0.0.1:" + port
+	cases := []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"trusted CA, name in the certificate", []string{"--cacert", ca, "--connect-to", to, "https://example.com:" + port + "/"}, 0, ""},
+		{"trusted CA, by address", []string{"--cacert", ca, "https://127.0.0.1:" + port + "/"}, 0, ""},
+		{"unknown CA", []string{"--connect-to", to, "https://example.com:" + port + "/"}, 60, "SSL certificate problem: unable to get local issuer certificate"},
+		{"name not in the certificate", []string{"--cacert", ca, "--connect-to", "other.test:" + port + ":127.0.0.1:" + port, "https://other.test:" + port + "/"}, 60, "no alternative certificate subject name matches target host name 'other.test'"},
+		{"insecure", []string{"-k", "--connect-to", to, "https://example.com:" + port + "/"}, 0, ""},
+		{"CA file unreadable", []string{"--cacert", ca + ".missing", "https://127.0.0.1:" + port + "/"}, 77, "error setting certificate file"},
+		{"plain http to a TLS port", []string{"http://127.0.0.1:" + port + "/"}, 22, "returned error: 400"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, e := run(append([]string{"-fsS", "-o", "/dev/null"}, c.args...)...)
+			if code != c.code || !strings.Contains(e, c.err) {
+				t.Fatalf("exit %d %q; want %d %q", code, e, c.code, c.err)
+			}
+		})
 	}
 }
 
