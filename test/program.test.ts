@@ -74,19 +74,30 @@ for (const [stack, port, container, version] of [
       assert.deepEqual(gw().opts.dependsOn, [`${stack}-container`]);
       const caddyfile = i.uploads[0].content as string;
       assert.equal(i.uploads[0].file, "/etc/caddy/Caddyfile");
-      assert.match(caddyfile, new RegExp(`^:${port} \\{$`, "m"));
+      // HTTPS by default, with Caddy's CA kept in the host's volume.
+      assert.match(caddyfile, new RegExp(`^https://localhost:${port}, https://127\\.0\\.0\\.1:${port} \\{$`, "m"));
+      assert.deepEqual(i.volumes, [{ volumeName: "myia-vllm-ca", containerPath: "/data" }]);
+      assert.deepEqual(i.command, ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile", "--resume"]);
       assert.match(caddyfile, new RegExp(`reverse_proxy ${container}:${port} \\{`));
-      // The key: a secret env var, never in the rendered file.
-      assert.deepEqual(i.envs, ["MYIA_GATEWAY_KEY=sk-test-key-0123456789"]);
+      // vLLM's own key: a secret env var for the requests forwarded; no key in the container's file.
+      assert.deepEqual(i.envs, ["MYIA_UPSTREAM_KEY=sk-test-key-0123456789"]);
       assert.equal(run.secretProps.gatewayEnvs, true, "the gateway's envs must be a secret Output");
       assert.ok(!caddyfile.includes("sk-test"));
+      // The clients' keys reach the running gateway through caddy reload, in a secret env var.
+      const clients = byType("command:local:Command").find((r) => r.name === `${stack}-gateway-clients`);
+      assert.match(clients.inputs.create, new RegExp(`printf '%s' "\\$MYIA_GATEWAY_CONFIG" \\| docker exec -i "${container}-gateway" caddy reload --config /dev/stdin --adapter caddyfile --address unix//config/caddy-admin.sock`));
+      assert.ok(!clients.inputs.create.includes("sk-test"));
+      assert.match(clients.inputs.environment.MYIA_GATEWAY_CONFIG, /"Bearer sk-test-key-0123456789" default/);
+      assert.equal(run.secretProps.clientsConfig, true, "the clients' config must be a secret");
+      assert.deepEqual(clients.inputs.triggers, [`${stack}-gateway-container-id`]);
       const labels = Object.fromEntries(i.labels.map((l: any) => [l.label, l.value]));
       assert.equal(labels["org.myia.role"], "gateway");
       assert.equal(labels["org.myia.upstream"], container);
       assert.equal(labels["org.myia.gpu-lease"], undefined, "a gateway holds no GPU");
       const gate = byType("command:local:Command").find((r) => r.name === `${stack}-gateway-ready`);
-      assert.match(gate.inputs.create, new RegExp(`docker exec "${container}" curl -fsS -o /dev/null --max-time 2 http://${container}-gateway:${port}/health`));
-      assert.deepEqual(gate.opts.dependsOn, [`${stack}-gateway-container`, `${stack}-ready`]);
+      // Over TLS checked against the CA, to a name in the certificate, sent to the gateway's container.
+      assert.match(gate.inputs.create, new RegExp(`docker cp "${container}-gateway:/data/caddy/pki/authorities/local/root.crt" - 2>/dev/null \\| tar -xO 2>/dev/null \\| docker exec -i "${container}" curl -fsS -o /dev/null --max-time 2 --cacert /dev/stdin --connect-to localhost:${port}:${container}-gateway:${port} https://localhost:${port}/health`));
+      assert.deepEqual(gate.opts.dependsOn, [`${stack}-gateway-container`, `${stack}-gateway-clients`, `${stack}-ready`]);
     });
 
     it("labels the container with stack, profile, model and GPU lease", () => {
@@ -109,7 +120,7 @@ for (const [stack, port, container, version] of [
       assert.equal(o.deleteBeforeReplace, true);
       for (const p of ["healthcheck", "envs", "labels", "command", "networkMode"]) assert.ok(o.replaceOnChanges.includes(p), p);
       assert.equal(gw().opts.deleteBeforeReplace, true);
-      for (const p of ["envs", "uploads", "ports"]) assert.ok(gw().opts.replaceOnChanges.includes(p), p);
+      for (const p of ["envs", "uploads", "ports", "command", "volumes"]) assert.ok(gw().opts.replaceOnChanges.includes(p), p);
     });
 
     it("gates up on health, again for every new container", () => {
@@ -148,11 +159,14 @@ for (const [stack, port, container, version] of [
       assert.ok(!JSON.stringify(i.command).includes("sk-test"));
       assert.ok(!JSON.stringify(run.outputs.argv).includes("sk-test"));
       assert.equal(run.secretProps.envs, true, "container envs must be a secret Output");
-      assert.ok(run.secretOutputs.includes("apiKey"));
+      assert.ok(run.secretOutputs.includes("clientKeys"));
+      assert.equal(run.outputs.apiKey, undefined, "vLLM's own key is not an output: only the gateway needs it");
     });
 
     it("exports endpoint, model, container, GPUs, image, version, argv and memory", () => {
-      assert.equal(run.outputs.endpoint, `http://localhost:${port}/v1`);
+      assert.equal(run.outputs.endpoint, `https://localhost:${port}/v1`);
+      assert.match(String(run.outputs.caCertificate), /BEGIN CERTIFICATE/);
+      assert.deepEqual(run.outputs.clientKeys, { default: "sk-test-key-0123456789" });
       assert.equal(run.outputs.containerName, container);
       assert.deepEqual(run.outputs.gpus, [0, 1]);
       assert.equal(run.outputs.vllmVersion, version);
@@ -181,7 +195,7 @@ describe("the GPU host over ssh (mocks)", () => {
     const provider = run.resources.find((r) => r.type === "pulumi:providers:docker");
     assert.equal(provider.inputs.host, "ssh://gpu@gpu-box:2222");
     assert.deepEqual(JSON.parse(provider.inputs.sshOpts), ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]);
-    for (const step of ["medium-weights", "medium-takeover", "medium-ready", "medium-gateway-ready"]) {
+    for (const step of ["medium-weights", "medium-takeover", "medium-ready", "medium-gateway-ready", "medium-gateway-clients", "medium-gateway-ca"]) {
       assert.equal(run.resources.find((r) => r.name === step).inputs.environment.DOCKER_HOST, "ssh://gpu@gpu-box:2222", step);
     }
   });

@@ -49,6 +49,9 @@ export function engineConfig(stack: string, secrets: Record<string, string>): { 
   return { config, secretKeys: Object.keys(secrets).map((k) => `myia-vllm:${k}`) };
 }
 
+/** What the mocked CA command prints (a stand-in for the gateway's root certificate). */
+export const MOCK_CA = "-----BEGIN CERTIFICATE-----\nmock\n-----END CERTIFICATE-----";
+
 export async function runProgram(stack: string, opts: { secrets?: Record<string, string>; probe?: string; preview?: boolean; configOverride?: Record<string, string> } = {}): Promise<MockRun> {
   const run: MockRun = { resources: [], invokes: [], outputs: {}, secretOutputs: [], logs: [] };
   const secrets = opts.secrets ?? { apiKey: "sk-test-key-0123456789", hfToken: "hf_testtoken0123456789" };
@@ -59,7 +62,13 @@ export async function runProgram(stack: string, opts: { secrets?: Record<string,
       newResource: (args) => {
         const rec = run.resources.find((r) => r.name === args.name && r.type === args.type);
         if (rec) rec.inputs = args.inputs;
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...(args.type === "docker:index/remoteImage:RemoteImage" ? { imageId: "sha256:feed", repoDigest: "vllm/vllm-openai@sha256:feed" } : {}) } };
+        const computed =
+          args.type === "docker:index/remoteImage:RemoteImage"
+            ? { imageId: "sha256:feed", repoDigest: "vllm/vllm-openai@sha256:feed" }
+            : args.type === "command:local:Command"
+              ? { stdout: args.name.endsWith("-ca") ? MOCK_CA : "", stderr: "" }
+              : {};
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
       },
       call: (args) => {
         run.invokes.push({ token: args.token, args: args.inputs });

@@ -44,7 +44,10 @@ async function finish(): Promise<void> {
   const weights = result?.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith("-weights"));
   // The prefetch's token: a secret leaf of its environment.
   const weightsToken = (weights?.props.environment as Record<string, unknown> | undefined)?.HF_TOKEN as pulumi.Output<unknown> | undefined;
+  const clients = result?.resources.find((r) => r.type === "command:local:Command" && r.name.endsWith("-gateway-clients"));
+  const clientsConfig = (clients?.props.environment as Record<string, unknown> | undefined)?.MYIA_GATEWAY_CONFIG as pulumi.Output<unknown> | undefined;
   const secretProps = {
+    clientsConfig: clientsConfig ? await pulumi.isSecret(clientsConfig) : false,
     envs: envs ? await pulumi.isSecret(envs) : false,
     weightsToken: weightsToken ? await pulumi.isSecret(weightsToken) : false,
     gatewayEnvs: gatewayEnvs ? await pulumi.isSecret(gatewayEnvs) : false,
