@@ -16,6 +16,7 @@ import { noisePng, pngDataUrl } from "../../tools/lib/png";
 import { hostAccess, validate } from "../../tools/validate";
 import { REPO, testProfile } from "../helpers/profile";
 import { UNGUARDED_ROUTES } from "../../components/vllm/routes";
+import { clientFromOutputs } from "../../tools/lib/client";
 
 const API_KEY = `sk-gw-${randomBytes(12).toString("hex")}`;
 const HF_TOKEN = `hf_gw${randomBytes(10).toString("hex")}`;
@@ -23,7 +24,8 @@ const VL = { stack: "medium-vl", port: 5003, container: "myia_vllm-medium-vl-qwe
 const MEDIUM = { stack: "medium", port: 5002, container: "myia_vllm-medium-qwen3" };
 const GATEWAY = `${VL.container}-gateway`;
 const TOKEN_MS = 40;
-const BASE = `http://127.0.0.1:${VL.port}`;
+// Plain HTTP while the gateway is off (vLLM's own port), HTTPS through it.
+let BASE = `http://127.0.0.1:${VL.port}`;
 
 const project = engineProject();
 const { op } = project;
@@ -83,7 +85,10 @@ describe("gateway with the real engine", { skip: needsPlugins }, () => {
     assert.match(preview.output, /\+\s+myia:vllm:Gateway\s+medium-vl-gateway\s+create/);
     assert.match(preview.output, /\+\s+docker:index:Container\s+medium-vl-gateway-container\s+create/);
     const r = await up(VL.stack);
-    assert.match(r.output, new RegExp(`${GATEWAY} answers /health and refuses /invocations without the key`));
+    assert.match(r.output, new RegExp(`${GATEWAY} answers https://localhost:5003/health \\(TLS checked against its CA\\) and refuses /invocations without the key`));
+    // From here on, every request verifies the gateway's certificate against the stack's CA.
+    assert.equal(clientFromOutputs(r.outputs as never).baseUrl, "https://localhost:5003");
+    BASE = `https://127.0.0.1:${VL.port}`;
     const v = await mustInspect(VL.container);
     assert.deepEqual(Object.keys(v.NetworkSettings.Networks), ["myia-vllm-medium-vl"], "vLLM is on its private network only");
     assert.deepEqual(v.HostConfig.PortBindings ?? {}, {}, "vLLM publishes no port");
@@ -198,7 +203,7 @@ describe("gateway with the real engine", { skip: needsPlugins }, () => {
     assert.equal((await inspect(VL.container))?.State.Status, "exited");
     assert.equal((await inspect(GATEWAY))?.State.Status, "exited", "the gateway is stopped with its model");
     await assert.rejects(fetch(`${BASE}/health`), "port 5003 refuses connections");
-    assert.equal((await fetch(`http://127.0.0.1:${MEDIUM.port}/health`)).status, 200, "medium answers through its own gateway");
+    assert.equal((await fetch(`https://127.0.0.1:${MEDIUM.port}/health`)).status, 200, "medium answers through its own gateway");
     await up(VL.stack);
     assert.equal((await inspect(`${MEDIUM.container}-gateway`))?.State.Status, "exited");
     assert.equal((await call("/v1/models", API_KEY)).status, 200);
@@ -221,6 +226,7 @@ describe("gateway with the real engine", { skip: needsPlugins }, () => {
   it("the key is in no file, argv or log: not the state's plaintext, the Caddyfile, or the gateway's output", async () => {
     const state = String((await op(VL.stack, { op: "export" })).state);
     assert.ok(!state.includes(API_KEY), "state");
+    assert.ok(!state.includes("BEGIN PRIVATE KEY") && !state.includes("BEGIN EC PRIVATE KEY"), "no private key of the CA or the certificate in state");
     assert.match(state, /reverse_proxy myia_vllm-medium-vl-qwen3:5003/, "the Caddyfile is in state, readable: it holds no secret");
     const g = await mustInspect(GATEWAY);
     assert.ok(!JSON.stringify([g.Path, g.Args, g.Config.Cmd, g.Config.Labels]).includes(API_KEY));

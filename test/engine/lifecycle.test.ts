@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { handRun, inspect, logs, mustInspect, networkInfo, remove, removeLeftovers } from "../helpers/docker";
 import { watchOutage } from "../../tools/lib/outage";
+import { clientFromOutputs } from "../../tools/lib/client";
 import { pngDataUrl, solidPng } from "../../tools/lib/png";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
 import { stoppedByHandIsRepaired } from "../helpers/scenarios";
@@ -31,7 +32,7 @@ const project = engineProject();
 const { workDir, cache, captured, op } = project;
 
 async function chat(port: number, key: string | null, content: unknown, model: string) {
-  const r = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+  const r = await fetch(`https://127.0.0.1:${port}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
     body: JSON.stringify({ model, messages: [{ role: "user", content }] }),
@@ -65,9 +66,11 @@ describe("lifecycle with the real engine", { skip: needsPlugins }, () => {
     const r = await op(MEDIUM.stack, { op: "up" });
     assert.equal(r.ok, true, r.output);
     assert.equal(await state(MEDIUM.container), "running");
+    // HTTPS by default: every request below verifies the certificate against the stack's CA.
+    clientFromOutputs(r.outputs as never);
     assert.equal((await chat(MEDIUM.port, API_KEY, "hello", MEDIUM.model)).status, 200);
     assert.equal((await chat(MEDIUM.port, null, "hello", MEDIUM.model)).status, 401);
-    assert.equal((r.outputs as Record<string, unknown>).endpoint, "http://localhost:5002/v1");
+    assert.equal((r.outputs as Record<string, unknown>).endpoint, "https://localhost:5002/v1");
   });
 
   it("2. migration: preview shows the change, up takes the GPUs over, medium-vl takes an image", async () => {

@@ -13,6 +13,7 @@
  * argv (ps sampled during the ups; client and box are this machine) or in
  * the box's logs.
  */
+import { clientFromOutputs } from "../../tools/lib/client";
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -43,7 +44,7 @@ chmodSync(project.root, 0o755);
 const state = async (name: string) => (await inspect(name))?.State.Status as string | undefined;
 
 async function chat(port: number, key: string | null, model: string) {
-  const r = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+  const r = await fetch(`https://127.0.0.1:${port}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
     body: JSON.stringify({ model, messages: [{ role: "user", content: "hello" }] }),
@@ -128,6 +129,8 @@ describe("the GPU host over ssh, with the real engine and a real sshd", { skip: 
     samples.push(...(await ps.stop()));
     assert.equal(r.ok, true, r.output);
     assert.equal(await state(MEDIUM.container), "running");
+    // The CA was made on the box, in its volume; the client trusts it from the stack's output.
+    clientFromOutputs(r.outputs as never);
     assert.equal(await chat(MEDIUM.port, API_KEY, MEDIUM.model), 200);
     assert.equal(await chat(MEDIUM.port, null, MEDIUM.model), 401);
     // The cache path is read on the box, by the box's account.

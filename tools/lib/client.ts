@@ -6,7 +6,10 @@
  */
 import * as tls from "node:tls";
 
-type Outputs = Record<string, { value: unknown; secret?: boolean } | undefined>;
+/** Stack outputs as the Automation API gives them ({value, secret}), or their plain values. */
+type Outputs = Record<string, unknown>;
+
+const valueOf = (o: unknown): unknown => (o !== null && typeof o === "object" && "value" in o ? (o as { value: unknown }).value : o);
 
 const trusted = new Set<string>();
 
@@ -37,11 +40,13 @@ export interface StackClient {
 
 /** A deployed stack's endpoint, key and CA from its outputs; trusts the CA. */
 export function clientFromOutputs(outputs: Outputs): StackClient {
-  const caCertificate = outputs.caCertificate?.value ? String(outputs.caCertificate.value) : undefined;
+  const ca = valueOf(outputs.caCertificate);
+  const caCertificate = typeof ca === "string" && ca.includes("BEGIN CERTIFICATE") ? ca : undefined;
   trustCa(caCertificate);
+  const keys = valueOf(outputs.clientKeys);
   return {
-    baseUrl: String(outputs.endpoint?.value ?? "").replace(/\/v1$/, ""),
-    apiKey: pickClientKey(outputs.clientKeys?.value as Record<string, string> | undefined),
+    baseUrl: String(valueOf(outputs.endpoint) ?? "").replace(/\/v1$/, ""),
+    apiKey: pickClientKey(keys !== null && typeof keys === "object" ? (keys as Record<string, string>) : undefined),
     caCertificate,
   };
 }
