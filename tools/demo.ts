@@ -135,6 +135,15 @@ async function finalState(): Promise<void> {
     const where = outputs.endpoint ? String(outputs.endpoint.value) : "not deployed";
     console.log(`  ${name.padEnd(10)} ${p.server.containerName.padEnd(28)} ${where.padEnd(28)} ${(await answers(p.server.port)) ? "answers" : "does not answer"}`);
   }
+  // How a client reaches the HTTPS endpoint: trust the host's CA, send its key.
+  const outputs = await (await stack("medium")).outputs();
+  if (outputs.caCertificate?.value) {
+    const ca = join(STATE, "myia-ca.pem");
+    writeFileSync(ca, String(outputs.caCertificate.value));
+    console.log(`\nclients trust the gateways' CA (written to ${ca} from the stack's caCertificate output; \`npm run ca\` prints it):`);
+    console.log(`  curl --cacert ${ca} -H "Authorization: Bearer $(pulumi stack output clientKeys --show-secrets --stack medium | jq -r .default)" https://localhost:${loadStack("medium").server.port}/v1/models`);
+    console.log(`  NODE_EXTRA_CA_CERTS=${ca} node app.js    # the OpenAI SDK for Node; Python's httpx: SSL_CERT_FILE=${ca}`);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

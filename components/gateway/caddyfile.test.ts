@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UNGUARDED_ROUTES } from "../vllm/routes";
-import { gatewayCaddyfile, GatewayRender, PROVIDED_CERT, PROVIDED_KEY } from "./caddyfile";
+import { defaultSni, gatewayCaddyfile, GatewayRender, PROVIDED_CERT, PROVIDED_KEY } from "./caddyfile";
 
 const base: GatewayRender = {
   port: 5003,
@@ -24,6 +24,10 @@ describe("gatewayCaddyfile", () => {
     assert.match(text, /^https:\/\/gpu-box:5003, https:\/\/localhost:5003, https:\/\/127\.0\.0\.1:5003, https:\/\/\[fd00::1\]:5003 \{$/m);
     assert.match(text, /^\ttls internal$/m);
     assert.match(text, /^\tskip_install_trust$/m);
+    assert.match(text, /^\tdefault_sni fd00::1$/m, "a client by IP sends no SNI: it gets the first non-loopback address's certificate");
+    assert.equal(defaultSni(["localhost", "127.0.0.1"]), "127.0.0.1");
+    assert.equal(defaultSni(["gpu-box", "192.168.1.20", "127.0.0.1"]), "192.168.1.20");
+    assert.equal(defaultSni(["gpu-box"]), undefined);
     assert.equal(text.match(/reverse_proxy vllm-vl:5003 \{/g)?.length, 2, "only /health and /v1 are proxied");
   });
 

@@ -47,6 +47,14 @@ export const PROVIDED_KEY = "/etc/caddy/tls/key.pem";
 /** The placeholder the clients' map sets: the name of the client whose key came, or "". */
 const CLIENT = "myia_client";
 
+const isIp = (n: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(n) || n.includes(":");
+
+/** The address served to clients that send no SNI: the first non-loopback address listed, else loopback. */
+export function defaultSni(names: readonly string[]): string | undefined {
+  const ips = names.filter(isIp);
+  return ips.find((n) => n !== "127.0.0.1" && n !== "::1") ?? ips[0];
+}
+
 /** The Caddyfile, tab-indented as `caddy fmt` writes it. */
 export function gatewayCaddyfile(g: GatewayRender, clients: readonly ClientKey[] = []): string {
   const proxy = (indent: string, withKey = false) =>
@@ -91,6 +99,10 @@ export function gatewayCaddyfile(g: GatewayRender, clients: readonly ClientKey[]
     // no attempt to install the CA into the container's trust store.
     https ? `\tauto_https disable_redirects` : `\tauto_https off`,
     ...(g.tls.mode === "internal" ? [`\tskip_install_trust`] : []),
+    // A client that connects by IP address sends no SNI, and inside the
+    // container the address it dialled is not known: it gets this one's
+    // certificate (one address per gateway; names carry their own SNI).
+    ...(https && defaultSni(g.tls.names) ? [`\tdefault_sni ${defaultSni(g.tls.names)}`] : []),
     `\tservers {`,
     // HTTP/3 would be advertised on a UDP port that is not published.
     `\t\tprotocols h1 h2`,
