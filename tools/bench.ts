@@ -25,6 +25,7 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import type { ValidatedProfile } from "../components/config/schema";
 import { networkName } from "../components/gateway/spec";
 import { gatewayLatency } from "./lib/benchGateway";
+import { clientFromOutputs } from "./lib/client";
 import { composeArgs, composeBaseFile, composeEnvFile, composeProfileFile, OLD_TIMINGS, type HealthTimings } from "./lib/benchCompose";
 import {
   chartSpec,
@@ -40,6 +41,7 @@ import {
   type PhaseRun,
   type Procedure,
   PROCEDURES,
+  type RotationRun,
   type Sample,
   type Step,
   stepsOf,
@@ -418,9 +420,45 @@ async function extras(c: Ctx, runNo: number, project: string, stacks: Record<str
   // Row 7: medium serves behind its gateway; vLLM's own address is on the stack's network.
   const p = c.medium.server.port;
   const ip = (await must("docker", ["inspect", "-f", `{{(index .NetworkSettings.Networks "${networkName(MEDIUM)}").IPAddress}}`, c.medium.server.containerName])).trim();
-  const g = await gatewayLatency(`http://127.0.0.1:${p}`, `http://${ip}:${p}`, c.apiKey, c.result.mode === "short" ? 100 : 1000);
+  // The gateway serves HTTPS with the host's CA, which the stack's output gives; clients trust it.
+  const client = clientFromOutputs(await stacks[MEDIUM].outputs());
+  const g = await gatewayLatency(client.baseUrl.replace("localhost", "127.0.0.1"), `http://${ip}:${p}`, c.apiKey, c.result.mode === "short" ? 100 : 1000);
   c.result.gateway!.push({ run: runNo, ...g });
   log(`  gateway: p50 ${g.gateway.p50.toFixed(2)} ms through it, ${g.direct.p50.toFixed(2)} ms direct; p99 ${g.gateway.p99.toFixed(2)} / ${g.direct.p99.toFixed(2)} ms (${g.requests} requests each)`);
+
+  // Row 8: a key rotation, then back to the stack's one key for the next run.
+  const rot = await rotation(stacks[MEDIUM], client.baseUrl, p);
+  c.result.rotation!.push({ run: runNo, ...rot });
+  log(`  rotation: up ${(rot.upMs / 1000).toFixed(1)} s; key A refused ${(rot.revokedMs / 1000).toFixed(1)} s after it began; model outage ${(rot.outageMs / 1000).toFixed(1)} s; ${rot.failed} of A's requests failed before`);
+}
+
+/** An up that adds key B and revokes key A, while a client asks with A every 50 ms until refused. */
+async function rotation(stack: Stack, baseUrl: string, port: number): Promise<Omit<RotationRun, "run">> {
+  const keyA = `sk-bench-a-${randomBytes(12).toString("hex")}`;
+  const keyB = `sk-bench-b-${randomBytes(12).toString("hex")}`;
+  await stack.setConfig("apiKeys.bench-a", { value: keyA, secret: true }, true);
+  await stack.up({ onOutput: () => undefined });
+  await stack.setConfig("apiKeys.bench-b", { value: keyB, secret: true }, true);
+  await stack.removeConfig("apiKeys.bench-a", true);
+  const outage = watchOutage([port]);
+  const t0 = Date.now();
+  let revokedAt: number | undefined;
+  let failed = 0;
+  const upDone = stack.up({ onOutput: () => undefined }).then(() => Date.now());
+  // Bounded: the up's own time plus 30 s.
+  while (revokedAt === undefined && Date.now() - t0 < 300_000) {
+    const status = await fetch(`${baseUrl}/v1/models`, { headers: { authorization: `Bearer ${keyA}` }, signal: AbortSignal.timeout(5000) })
+      .then((r) => r.status)
+      .catch(() => 0);
+    if (status === 401) revokedAt = Date.now();
+    else if (status !== 200) failed++;
+    else await new Promise((r) => setTimeout(r, 50));
+  }
+  const upEnd = await upDone;
+  const outageMs = await outage.stop();
+  await stack.removeConfig("apiKeys", true);
+  await stack.up({ onOutput: () => undefined });
+  return { upMs: upEnd - t0, revokedMs: (revokedAt ?? Date.now()) - t0, outageMs, failed };
 }
 
 /** The engine's floor: an empty inline program, on the same kind of backend. */
@@ -526,6 +564,7 @@ async function bench(values: { json?: string; chart?: string }, o: { runs: numbe
       previews: [],
       refresh: [],
       gateway: [],
+      rotation: [],
       rss: [],
       failures: [],
     },

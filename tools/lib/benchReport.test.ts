@@ -141,6 +141,14 @@ describe("the goals", () => {
   it("skips what was not measured", () => {
     assert.equal(goals({ ...result(), phases: [], previews: [] }).length, 0);
   });
+  it("row 8: a key rotation, its table and its goal", () => {
+    const r = { ...result(), rotation: [{ run: 1, upMs: 6200, revokedMs: 5100, outageMs: 0, failed: 0 }, { run: 2, upMs: 6400, revokedMs: 5300, outageMs: 0, failed: 0 }] };
+    assert.match(formatTable(r), /\*\*8\. A key rotation\*\*[\s\S]*\| 6\.3 s \(6\.2–6\.4\) \| 5\.2 s \(5\.1–5\.3\) \| 0\.0 s \(0\.0–0\.0\) \| 0 \|/);
+    const rot = goals(r).find((x) => /key rotation/.test(x.goal))!;
+    assert.equal(rot.met, true);
+    assert.equal(rot.limit, 100);
+    assert.equal(goals({ ...r, rotation: [{ run: 1, upMs: 6200, revokedMs: 5100, outageMs: 400, failed: 0 }] }).find((x) => /key rotation/.test(x.goal))!.met, false);
+  });
 });
 
 describe("the chart", () => {

@@ -200,6 +200,19 @@ export interface RssPeak {
 }
 
 export type { GatewayRun } from "./benchGateway";
+
+/** Row 8: `up` that adds a client key and revokes another, while a client keeps asking with the old one. */
+export interface RotationRun {
+  run: number;
+  /** The whole `up`. */
+  upMs: number;
+  /** From `up` starting to the first 401 for the revoked key. */
+  revokedMs: number;
+  /** The longest stretch in which the model did not answer /health during the up (watchOutage). */
+  outageMs: number;
+  /** Requests with the revoked key that failed before it was refused (other than 401). */
+  failed: number;
+}
 import type { GatewayRun } from "./benchGateway";
 
 export interface BenchResult {
@@ -215,6 +228,8 @@ export interface BenchResult {
   refresh: RefreshRun[];
   /** Row 7: the gateway's added latency (older reports have none). */
   gateway?: GatewayRun[];
+  /** Row 8: a client key rotated (older reports have none). */
+  rotation?: RotationRun[];
   rss: RssPeak[];
   failures: string[];
 }
@@ -297,6 +312,18 @@ export function formatTable(r: BenchResult): string {
       ),
     );
   }
+  const rot = r.rotation ?? [];
+  if (rot.length > 0) {
+    out.push("");
+    out.push("**8. A key rotation**: `pulumi up --stack medium` that adds key B and revokes key A, while a client asks with A every 50 ms");
+    out.push("");
+    out.push(
+      mdTable(
+        ["up", "A refused after", "model outage", "A's requests failed before"],
+        [[fmt(spread(rot.map((x) => x.upMs))), fmt(spread(rot.map((x) => x.revokedMs))), fmt(spread(rot.map((x) => x.outageMs))), String(Math.max(...rot.map((x) => x.failed)))]],
+      ),
+    );
+  }
   return out.join("\n");
 }
 
@@ -340,6 +367,8 @@ export function goals(r: BenchResult): Goal[] {
     const theirs = med("compose-fair", phase, (x) => x.wallMs) - extra;
     goal(`up overhead ≤ compose's + 2 s (${phase}, against compose with our timings)`, ours, theirs + 2000, `compose: ${s(theirs)}`);
   }
+  const rot = r.rotation ?? [];
+  if (rot.length > 0) goal("a key rotation costs the model no outage (≤ one 100 ms probe)", spread(rot.map((x) => x.outageMs)).median, 100, `A refused ${s(spread(rot.map((x) => x.revokedMs)).median)} after up began`);
   const gw = r.gateway ?? [];
   const added = spread(gw.map((x) => x.gateway.p50 - x.direct.p50)).median;
   goal("the gateway adds ≤ 1 ms at p50", added, 1, `p50 ${spread(gw.map((x) => x.gateway.p50)).median.toFixed(2)} ms through it, ${spread(gw.map((x) => x.direct.p50)).median.toFixed(2)} ms direct`, "ms");
