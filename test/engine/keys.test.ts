@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import * as https from "node:https";
 import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
+import OpenAI from "openai";
 import { clientFromOutputs } from "../../tools/lib/client";
 import { docker, logs, mustInspect, removeLeftovers } from "../helpers/docker";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
@@ -158,6 +159,22 @@ describe("keys and transport with the real engine", { skip: needsPlugins }, () =
     assert.deepEqual(await identity(VL.container), vllmBefore, "vLLM's container: same id, start time and restarts");
     assert.deepEqual(await identity(GATEWAY), gwBefore, "the gateway was reloaded, not restarted");
     assert.match(await logs(GATEWAY), /"client":"app-b"/);
+  });
+
+  it("the official OpenAI SDK talks to the stack over verified TLS, with a client's key", async () => {
+    const sdk = new OpenAI({ baseURL: `${BASE}/v1`, apiKey: KEY_B, maxRetries: 0 });
+    const models = await sdk.models.list();
+    assert.deepEqual(models.data.map((m) => m.id), [VL.model]);
+    const reply = await sdk.chat.completions.create({ model: VL.model, messages: [{ role: "user", content: "Say hi." }] });
+    assert.match(reply.choices[0].message.content ?? "", /\[vllm stand-in\]/);
+    let chunks = 0;
+    let finish: string | null = null;
+    for await (const c of await sdk.chat.completions.create({ model: VL.model, messages: [{ role: "user", content: "Count." }], stream: true })) {
+      chunks++;
+      finish = c.choices[0]?.finish_reason ?? finish;
+    }
+    assert.ok(chunks > 2 && finish !== null, `streamed ${chunks} chunks, finish_reason ${finish}`);
+    await assert.rejects(new OpenAI({ baseURL: `${BASE}/v1`, apiKey: KEY_A, maxRetries: 0 }).models.list(), (e: unknown) => e instanceof OpenAI.AuthenticationError);
   });
 
   it("a restarted gateway still knows its clients (the config last loaded)", async () => {
