@@ -93,6 +93,27 @@ export function hostAccess(p: ValidatedProfile): HostAccess {
   };
 }
 
+/**
+ * A failed check's reason, whole: fetch says only "fetch failed" and keeps
+ * why (a refused connection, a certificate it does not trust, plain HTTP
+ * on a TLS port) in its cause.
+ */
+export function failureText(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  const cause = err.cause;
+  if (!cause) return err.message;
+  const code = cause.code ? `${cause.code}: ` : "";
+  // OpenSSL's own line, shortened to its reason ("wrong version number").
+  const what = (cause.message ?? "").split("\n")[0].replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[^:]*:([^:]+):.*$/, "$1");
+  const hint =
+    cause.code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE" || cause.code === "SELF_SIGNED_CERT_IN_CHAIN" || cause.code === "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"
+      ? " (the gateway's CA is not trusted: deploy through the engine, whose caCertificate output validate trusts, or pass --url)"
+      : /wrong version number|packet length too long/i.test(cause.message ?? "")
+        ? " (the port speaks plain HTTP: pass --url http://...)"
+        : "";
+  return `${err.message}: ${code}${what}${hint}`;
+}
+
 export async function validate(t: Target, host: HostAccess, opts: { requests: number; concurrency: number; log: (line: string) => void }): Promise<Report> {
   const checks: Check[] = [];
   const headers = { "content-type": "application/json", authorization: `Bearer ${t.apiKey}` };
@@ -103,8 +124,9 @@ export async function validate(t: Target, host: HostAccess, opts: { requests: nu
       checks.push({ name, ok: true, detail });
       opts.log(`${name}: ok (${detail})`);
     } catch (e) {
-      checks.push({ name, ok: false, detail: (e as Error).message });
-      opts.log(`${name}: FAILED (${(e as Error).message})`);
+      const why = failureText(e);
+      checks.push({ name, ok: false, detail: why });
+      opts.log(`${name}: FAILED (${why})`);
     }
   };
   const served = t.profile.model.servedName ?? t.profile.model.id;
@@ -202,7 +224,7 @@ export function formatReport(r: Report): string {
 }
 
 /** The stack's endpoint and API key: from the engine's outputs when deployed, else from config. */
-async function resolveTarget(stack: string, dir: string): Promise<Target> {
+async function resolveTarget(stack: string, dir: string, url?: string): Promise<Target> {
   const profile = loadStack(stack, dir);
   let baseUrl = `${gatewayScheme(profile)}://${profile.host.address}:${profile.server.port}`;
   let containerName = profile.server.containerName;
@@ -219,34 +241,37 @@ async function resolveTarget(stack: string, dir: string): Promise<Target> {
   } catch {
     // No engine, backend or stack here: the validated config says where the server is.
   }
+  if (url) baseUrl = url.replace(/\/+$/, "").replace(/\/v1$/, "");
   if (!apiKey) throw new Error(`no API key: set MYIA_API_KEY, or select a backend where stack ${stack} is deployed (its clientKeys output)`);
   return { stack, profile, baseUrl, apiKey, containerName };
 }
 
-const USAGE = `usage: npm run validate -- --stack <name> [--requests 20] [--concurrency 4] [--json FILE] [--dir <project>]
+const USAGE = `usage: npm run validate -- --stack <name> [--requests 20] [--concurrency 4] [--json FILE] [--dir <project>] [--url URL]
 
 Checks a deployed stack: /health, that no route answers without the key (vLLM's unguarded
 routes, /v1/models), /v1/models, a chat, an image (vision profiles), N requests
 (p50/p95/max), each GPU's memory against its budget (nvidia-smi on the host), restarts.
-The endpoint comes from the stack's outputs (else its config), the key from MYIA_API_KEY (else
-the stack's encrypted config).
+The endpoint comes from --url, else the stack's outputs (which also give the CA to trust), else its
+config; the key from MYIA_API_KEY, else the stack's clientKeys output.
   --stack, -s <name>    the stack (required)
   --requests <n>        requests in the load check (default 20)
   --concurrency <n>     at once (default 4)
   --json <file>         also write the report as JSON
   --dir <project>       the project folder with the stack files (default: the repo)
+  --url <url>           the server to check, e.g. http://127.0.0.1:5002 for one not deployed by
+                        this tool (the old compose's); NODE_EXTRA_CA_CERTS for a CA of your own
 Over ssh (host.docker ssh://user@host), nvidia-smi and docker run on the box, with the options
 of the deploy (BatchMode, StrictHostKeyChecking=yes, ConnectTimeout=10).
 Exit: 0 passed, 1 a check failed, 2 usage or no target.`;
 
 async function main(argv = process.argv.slice(2)): Promise<number> {
-  const values = parseCli(argv, { stack: { type: "string", short: "s" }, requests: { type: "string", default: "20" }, concurrency: { type: "string", default: "4" }, json: { type: "string" }, dir: { type: "string", default: REPO } }, USAGE);
+  const values = parseCli(argv, { stack: { type: "string", short: "s" }, requests: { type: "string", default: "20" }, concurrency: { type: "string", default: "4" }, json: { type: "string" }, dir: { type: "string", default: REPO }, url: { type: "string" } }, USAGE);
   if (typeof values === "number") return values;
   if (!values.stack) {
     console.error(`--stack is required\n${USAGE.split("\n")[0]}`);
     return 2;
   }
-  const target = await resolveTarget(values.stack, resolve(values.dir));
+  const target = await resolveTarget(values.stack, resolve(values.dir), values.url);
   const started = Date.now();
   const log = (line: string) => console.log(`[validate ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
   log(`${values.stack}: ${target.profile.model.id} at ${target.baseUrl}, container ${target.containerName}`);

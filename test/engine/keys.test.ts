@@ -8,7 +8,11 @@
  * fails for any reason but "A was revoked".
  */
 import assert from "node:assert/strict";
+import { execSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as https from "node:https";
 import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
@@ -186,5 +190,35 @@ describe("keys and transport with the real engine", { skip: needsPlugins }, () =
     }
     assert.equal(status, "ok");
     assert.equal(await streamOnce(KEY_A), "401", "a revoked key stays revoked");
+  });
+
+  it("serves a provided certificate (gateway.tls.mode provided), its key a secret in state and in the container only", async () => {
+    // A CA of the user's and a certificate for localhost from it, made with openssl as a user would.
+    const dir = mkdtempSync(join(tmpdir(), "myia-tls-"));
+    const ssl = (args: string) => execSync(`openssl ${args}`, { cwd: dir, stdio: "pipe" });
+    ssl(`req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=user-ca -keyout ca.key -out ca.pem`);
+    ssl(`req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost -keyout key.pem -out req.csr`);
+    writeFileSync(join(dir, "ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+    ssl(`x509 -req -in req.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext -out cert.pem`);
+    const keyPem = readFileSync(join(dir, "key.pem"), "utf8");
+    await op(VL.stack, {
+      op: "configure",
+      config: {
+        "gateway.tls.mode": { value: "provided" },
+        tlsCertificate: { value: readFileSync(join(dir, "cert.pem"), "utf8"), secret: true },
+        tlsPrivateKey: { value: keyPem, secret: true },
+      },
+    });
+    const r = await up(VL.stack);
+    assert.match(r.output, /answers https:\/\/localhost:5003\/health and refuses/);
+    assert.equal((r.outputs as Record<string, unknown>).caCertificate, undefined, "no CA of ours to trust");
+    const ca = readFileSync(join(dir, "ca.pem"), "utf8");
+    const status = await new Promise<number>((resolve, reject) => https.get(`${BASE}/health`, { ca }, (res) => resolve(res.statusCode ?? 0)).on("error", reject));
+    assert.equal(status, 200, "verified against the user's CA");
+    const state = String((await op(VL.stack, { op: "export" })).state);
+    assert.ok(!state.includes(keyPem.split("\n")[1]), "the certificate's private key is not in state in plaintext");
+    assert.ok(!(await logs(GATEWAY)).includes(keyPem.split("\n")[1]), "nor in the gateway's log");
+    const g = await mustInspect(GATEWAY);
+    assert.ok(!JSON.stringify([g.Path, g.Args, g.Config.Env]).includes(keyPem.split("\n")[1]), "nor in its argv or environment");
   });
 });

@@ -90,7 +90,8 @@ describe("validate", () => {
     const committed = testProfile("medium");
     await serve("medium", [], committed.server.containerName);
     const json = join(mkdtempSync(join(tmpdir(), "validate-")), "report.json");
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO, "tools/validate.ts"), "--stack", "medium", "--requests", "5", "--json", json], {
+    // The hand-run container publishes vLLM's own port, plain HTTP: --url says so, as for a compose deployment.
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO, "tools/validate.ts"), "--stack", "medium", "--requests", "5", "--json", json, "--url", `http://127.0.0.1:${committed.server.port}`], {
       cwd: REPO,
       encoding: "utf8",
       // An empty local backend: the stack has no outputs there, so the validated config says where it runs.
@@ -104,5 +105,13 @@ describe("validate", () => {
     assert.equal(report.ok, false);
     assert.equal(report.latencyMs.count, 5);
     assert.ok(!r.stdout.includes(API_KEY));
+    // Without --url the config says HTTPS (the gateway's default): the reason is whole, with what to do.
+    const plain = spawnSync(process.execPath, ["--import", "tsx", join(REPO, "tools/validate.ts"), "--stack", "medium", "--requests", "1"], {
+      cwd: REPO,
+      encoding: "utf8",
+      env: { ...process.env, MYIA_API_KEY: API_KEY, PULUMI_BACKEND_URL: `file://${mkdtempSync(join(tmpdir(), "validate-state-"))}`, PULUMI_CONFIG_PASSPHRASE: "unused" },
+    });
+    assert.equal(plain.status, 1);
+    assert.match(plain.stdout, /health\s+FAILED\s+fetch failed: [^\n]*\(the port speaks plain HTTP: pass --url http:\/\/\.\.\.\)/);
   });
 });

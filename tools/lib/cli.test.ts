@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parseCli } from "./cli";
@@ -22,7 +23,11 @@ describe("parseCli", () => {
 });
 
 describe("every tool's command line", () => {
-  for (const tool of ["check", "validate", "switch", "demo", "import", "bench"]) {
+  // Every npm script that runs a tool (the demo through scripts/demo.sh).
+  const scripts = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  const tools = [...Object.entries(scripts).flatMap(([name, cmd]) => (/^tsx tools\/\w+\.ts$/.test(cmd) ? [name] : [])), "demo"];
+  it("covers every tool, ca included", () => assert.deepEqual([...tools].sort(), ["bench", "ca", "check", "demo", "import", "switch", "validate"]));
+  for (const tool of tools) {
     const run = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(REPO, "tools", `${tool}.ts`), ...args], { cwd: REPO, encoding: "utf8" });
     it(`${tool} --help prints its usage, exit 0`, () => {
       const r = run("--help");
@@ -37,4 +42,19 @@ describe("every tool's command line", () => {
       assert.doesNotMatch(r.stderr, /^\s+at /m);
     });
   }
+});
+
+describe("npm run ca", () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(REPO, "tools", "ca.ts"), ...args], { cwd: REPO, encoding: "utf8", env: { ...process.env, DOCKER_HOST: "unix:///nonexistent.sock", PULUMI_BACKEND_URL: "file:///nonexistent-backend" } });
+  it("needs --stack: one line and the usage, exit 2", () => {
+    const r = run();
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^--stack is required\nusage: npm run ca/);
+  });
+  it("says how to make the CA when the stack is not deployed, exit 1, no stack trace", () => {
+    const r = run("--stack", "medium-vl");
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^stack medium-vl: no CA yet; the gateway makes it on its first start: run `pulumi up --stack medium-vl`/);
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
+  });
 });
