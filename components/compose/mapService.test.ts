@@ -75,6 +75,12 @@ describe("importing a compose service", () => {
     assert.match((r as { errors: string[] }).errors[0], /^image\.tag: vllm\/vllm-openai:latest is not a pinned release.*rerun with --tag <release> \(the flag catalog knows v0\.11\.0, v0\.20\.0, v0\.21\.0\)$/);
   });
 
+  it("refuses a release outside the catalog, naming the command that adds it", () => {
+    const r = importService(MEDIUM, { stack: "medium", tag: "v0.12.0" });
+    assert.equal(r.ok, false);
+    assert.match((r as { errors: string[] }).errors[0], /^image\.tag: v0\.12\.0 is not a vLLM release the flag catalog knows \(v0\.11\.0, .*\); rerun with --tag set to one of those, or add it with `npm run catalog -- --vllm 0\.12\.0`$/);
+  });
+
   it("on vLLM 0.21.0, drops the flags it removed, each with its reason and PR", () => {
     const r = ok(importService(MEDIUM, { stack: "medium", tag: "v0.21.0" }));
     assert.equal((r.config as any).vllm.extraArgs, undefined);

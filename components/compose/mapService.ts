@@ -10,7 +10,7 @@
  * the report says so. Where no fix is sure, the import fails with the choice.
  */
 import { fitInput, ModelFacts, modelFacts, ProfileSchema, SecretKey, validateProfile } from "../config/schema";
-import { flagTable, supportedVersions, versionFromTag, type FlagTable } from "../vllm/catalog";
+import { addReleaseCommand, flagTable, supportedVersions, versionFromTag, type FlagTable } from "../vllm/catalog";
 import { formatMemoryTable, planMemory } from "../vllm/memory";
 import { parseCommand, type CommandOption } from "./command";
 import { fixRemovedFlag, intendedChoice, parseJsonRecord, removedFlag, removedSource, type JsonRecord } from "./fixes";
@@ -272,7 +272,11 @@ function mapImage(b: Builder, service: ComposeService, opts: ImportOptions): Fla
   const version = versionFromTag(tag);
   const table = version ? flagTable(version) : undefined;
   if (!table) {
-    b.errors.push(`image.tag: ${tag} is not a vLLM release the flag catalog knows (${known}); rerun with --tag set to one of those`);
+    b.errors.push(
+      version
+        ? `image.tag: ${tag} is not a vLLM release the flag catalog knows (${known}); rerun with --tag set to one of those, or add it with \`${addReleaseCommand(version)}\``
+        : `image.tag: ${tag} is not a vLLM release the flag catalog knows (${known}); rerun with --tag set to one of those`,
+    );
     return undefined;
   }
   b.set("image.tag", tag);

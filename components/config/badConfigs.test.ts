@@ -18,6 +18,7 @@ const CASES: Record<string, RegExp[]> = {
   "port-out-of-range": [/^server\.port: must be between 1024 and 65535$/m],
   "utilization-above-1": [/^vllm\.gpuMemoryUtilization: must be at most 1 \(a fraction of each GPU's memory\)/m],
   "duplicate-port": [/^server\.port: 5002 is also the port of stack medium on host local; give each profile its own port$/m],
+  "uncatalogued-release": [/^image\.tag: vLLM 0\.12\.0 is not in the flag catalog \(known: 0\.11\.0, .*\); pin one of those releases, or add it with `npm run catalog -- --vllm 0\.12\.0`$/m],
   "latest-tag": [/^image\.tag: "latest" is not a pinned version; pin a release tag such as v0\.11\.0$/m],
   "beyond-trained-context": [/^vllm\.maxModelLen: 131072 is above Qwen\/Qwen3-32B-AWQ's trained context of 40960 tokens; lower it, or add rope scaling/m],
   "max-model-len-too-big": [/^vllm\.maxModelLen: one 131072-token sequence needs 8\.00 GiB of KV cache per GPU, but only 1\.31 GiB is left .* the largest max-model-len that fits is 20480: lower vllm\.maxModelLen/m],

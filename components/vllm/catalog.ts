@@ -73,6 +73,16 @@ export function supportedVersions(): string[] {
   return [...loadTables().keys()].sort(compareVersions);
 }
 
+/** The command that adds a release's table to the catalog (tools/catalog.ts). */
+export function addReleaseCommand(version: string): string {
+  return `npm run catalog -- --vllm ${version}`;
+}
+
+/** Why a release is not usable, and the two ways out: a catalogued release, or adding this one. */
+export function notCataloguedAdvice(version: string): string {
+  return `vLLM ${version} is not in the flag catalog (known: ${supportedVersions().join(", ")}); pin one of those releases, or add it with \`${addReleaseCommand(version)}\``;
+}
+
 export function flagTable(version: string): FlagTable | undefined {
   return loadTables().get(version);
 }
