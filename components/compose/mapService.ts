@@ -13,7 +13,7 @@ import { fitInput, ModelFacts, modelFacts, ProfileSchema, SecretKey, validatePro
 import { addReleaseCommand, flagTable, supportedVersions, versionFromTag, type FlagTable } from "../vllm/catalog";
 import { formatMemoryTable, planMemory } from "../vllm/memory";
 import { parseCommand, type CommandOption } from "./command";
-import { fixRemovedFlag, intendedChoice, parseJsonRecord, removedFlag, removedSource, type JsonRecord } from "./fixes";
+import { fixRemovedFlag, intendedChoice, meantChoice, parseJsonRecord, removedFlag, removedSource, type JsonRecord } from "./fixes";
 import { durationSeconds, parseGpuList, parseImage, pickService, type ComposeProject, type ComposeService } from "./service";
 
 /** One change the import made, for the report and the stack file's comments. */
@@ -104,6 +104,11 @@ function choiceValue(b: Builder, opt: CommandOption, path: string): string {
   const value = opt.values[0] ?? "";
   const allowed = allowedValues(opt);
   if (!allowed || allowed.includes(value)) return value;
+  const means = meantChoice(opt.flag, value, allowed);
+  if (means) {
+    b.change(path, `command: ${opt.tokens.join(" ")}`, value, means.value, means.reason, means.source);
+    return means.value;
+  }
   const meant = intendedChoice(opt.flag, value, allowed);
   if (meant) {
     b.change(path, `command: ${opt.tokens.join(" ")}`, value, meant, `"${value}" is not a value ${opt.flag} takes; "${meant}" is the one it names`, CATALOG);
@@ -266,8 +271,11 @@ function mapImage(b: Builder, service: ComposeService, opts: ImportOptions): Fla
     if (tag !== opts.tag) b.change("image.tag", "image", written, opts.tag, tag === undefined || tag === "latest" ? `"${tag ?? "latest"}" is not a pinned release; --tag pins it` : "--tag overrides the compose file's tag", "--tag");
     tag = opts.tag;
   } else if (tag === undefined || tag === "latest") {
-    b.errors.push(`image.tag: ${written} is not a pinned release, so what runs changes under you; rerun with --tag <release> (the flag catalog knows ${known})`);
-    return undefined;
+    // "latest" moves under you; the newest release we hold a table for is
+    // the closest pinned meaning, and --tag picks another.
+    const newest = supportedVersions().at(-1)!;
+    b.change("image.tag", "image", written, `v${newest}`, `"${tag ?? "latest"}" is not a pinned release, so what runs would change under you; pinned to v${newest}, the newest release the flag catalog holds (rerun with --tag for another: ${known})`, CATALOG);
+    tag = `v${newest}`;
   }
   const version = versionFromTag(tag);
   const table = version ? flagTable(version) : undefined;
