@@ -24,10 +24,17 @@ export interface DumpAction {
   const: unknown;
   choices: (string | number | boolean | null)[] | null;
   helpSuppressed: boolean;
+  /** Registered for `vllm serve` but left out when `--help` is in argv (--model). */
+  hiddenFromHelp: boolean;
+  /** argparse's (or vLLM's emulated) deprecated=True. */
   deprecated: boolean;
+  /** The help text announces a deprecation (0.21 marks some flags only there). */
+  helpSaysDeprecated: boolean;
   group: string | null;
   /** The vLLM file whose code called add_argument. */
   addedBy: string | null;
+  /** The file of the config dataclass whose field the flag's kwargs come from (get_kwargs), if any. */
+  configFile: string | null;
 }
 
 export interface ParserDump {
@@ -37,6 +44,7 @@ export interface ParserDump {
   prog: string;
   parserFile: string;
   usage: string | null;
+  /** Argument groups; one named after a config class has that class's file. */
   groups: { title: string | null; file: string | null }[];
   actions: DumpAction[];
   knownValues: Partial<Record<"toolCallParsers" | "quantizationMethods" | "distributedExecutorBackends" | "kvCacheDtypes", { from: string; values: string[] }>>;

@@ -23,11 +23,17 @@ import typing
 # flag set is the CUDA one.
 os.environ.setdefault("VLLM_TARGET_DEVICE", "cpu")
 os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
-# `--model` is registered only when argv does not hold both "serve" and
-# "--help"; this is argv as `vllm serve` sees it.
-sys.argv = ["vllm", "serve"]
+# vLLM reads the config classes' docstrings into help texts only when argv
+# held "--help" as arg_utils was imported (NEEDS_HELP); we want them, to see
+# which flags say they are deprecated. Each parser is then built with its own
+# argv (serve_parser).
+sys.argv = ["vllm", "serve", "--help"]
 
 CALLERS = {}
+CONFIG_FILES = {}
+# Marks the kwargs vLLM derives from a config dataclass (get_kwargs), so the
+# flag is attributed to that class's file; popped before argparse sees it.
+MARK = "_myia_config_file"
 
 
 def record_callers():
@@ -35,7 +41,10 @@ def record_callers():
     original = argparse._ActionsContainer.add_argument
 
     def add_argument(self, *args, **kwargs):
+        config_file = kwargs.pop(MARK, None)
         action = original(self, *args, **kwargs)
+        if config_file:
+            CONFIG_FILES[id(action)] = config_file
         for frame in inspect.stack()[1:]:
             path = frame.filename.replace(os.sep, "/")
             if "/vllm/" in path and not path.endswith("/argparse_utils.py") and not path.endswith("/vllm/utils/__init__.py"):
@@ -142,25 +151,33 @@ def main():
     record_callers()
     try:
         import vllm
+        import vllm.platforms as platforms
+
+        # Before anything imports `current_platform`: modules bind it at
+        # import time, and without a GPU vLLM resolves none (before 0.34,
+        # VLLM_TARGET_DEVICE alone does not pick the CPU platform).
+        if getattr(platforms, "_current_platform", None) is None:
+            from vllm.platforms.cpu import CpuPlatform
+
+            platforms._current_platform = CpuPlatform()
+        mark_config_kwargs()
         from vllm.entrypoints.cli.serve import ServeSubcommand
 
         try:
             from vllm.utils.argparse_utils import FlexibleArgumentParser
         except ImportError:
             from vllm.utils import FlexibleArgumentParser
-        import vllm.platforms as platforms
-
-        if getattr(platforms, "_current_platform", None) is None:
-            from vllm.platforms.cpu import CpuPlatform
-
-            platforms._current_platform = CpuPlatform()
     except ModuleNotFoundError as e:
         print(json.dumps({"missingModule": e.name, "error": str(e)}))
         sys.exit(3)
 
-    top = FlexibleArgumentParser(description="vLLM CLI")
-    subparsers = top.add_subparsers(required=False, dest="subparser")
-    serve = ServeSubcommand().subparser_init(subparsers)
+    serve = serve_parser(ServeSubcommand, FlexibleArgumentParser, ["vllm", "serve"])
+    # vLLM leaves some flags out when help is asked for (--model): build the
+    # parser again as `vllm serve --help` would, to see which.
+    with_help = serve_parser(ServeSubcommand, FlexibleArgumentParser, ["vllm", "serve", "--help"])
+    # vLLM fills in help texts only when help is asked for, too.
+    shown = {tuple(a.option_strings): a.help for a in with_help._actions}
+    sys.argv = ["vllm", "serve"]
 
     group_of = {}
     groups = []
@@ -187,9 +204,12 @@ def main():
             "const": jsonable(a.const),
             "choices": None if a.choices is None else [jsonable(c) for c in a.choices],
             "helpSuppressed": a.help == argparse.SUPPRESS,
+            "hiddenFromHelp": bool(a.option_strings) and tuple(a.option_strings) not in shown,
+            "helpSaysDeprecated": says_deprecated(shown.get(tuple(a.option_strings))),
             "deprecated": id(a) in deprecated or bool(getattr(a, "deprecated", False)),
             "group": group_of.get(id(a)),
             "addedBy": CALLERS.get(id(a)),
+            "configFile": CONFIG_FILES.get(id(a)),
         })
     version_mod = sys.modules.get("vllm._version")
     if version_mod is None:
@@ -207,6 +227,48 @@ def main():
     }, indent=1))
 
 
+def vllm_path(obj):
+    """A vLLM object's source file, as vllm/..."""
+    path = inspect.getsourcefile(obj).replace(os.sep, "/")
+    return "vllm/" + path.rsplit("/vllm/", 1)[1]
+
+
+def mark_config_kwargs():
+    """Tag every kwargs dict get_kwargs(ConfigClass) returns with the class's file."""
+    import vllm.engine.arg_utils as arg_utils
+
+    original = arg_utils.get_kwargs
+
+    def get_kwargs(cls):
+        out = original(cls)
+        try:
+            path = vllm_path(cls)
+        except TypeError:
+            return out
+        for kwargs in out.values():
+            if isinstance(kwargs, dict):
+                kwargs[MARK] = path
+        return out
+
+    arg_utils.get_kwargs = get_kwargs
+
+
+def serve_parser(serve_subcommand, parser_class, argv):
+    """The `vllm serve` sub-parser, built under a top-level parser as main.py does."""
+    sys.argv = argv
+    top = parser_class(description="vLLM CLI")
+    subparsers = top.add_subparsers(required=False, dest="subparser")
+    return serve_subcommand().subparser_init(subparsers)
+
+
+def says_deprecated(text):
+    """Whether a flag's help announces its deprecation (0.21 marks some only there)."""
+    if not isinstance(text, str):
+        return False
+    low = text.strip().lower()
+    return low.startswith("deprecated") or low.startswith("[deprecated]") or "option is deprecated" in low or "is deprecated and will be removed" in low
+
+
 def group_file(title):
     """The file defining the config class a group is named after, if any."""
     if not title:
@@ -217,8 +279,7 @@ def group_file(title):
         cls = getattr(config, title, None)
         if cls is None:
             return None
-        path = inspect.getsourcefile(cls).replace(os.sep, "/")
-        return "vllm/" + path.rsplit("/vllm/", 1)[1]
+        return vllm_path(cls)
     except (TypeError, ImportError):
         return None
 

@@ -111,11 +111,15 @@ export function choiceText(c: string | number | boolean | null): string | number
   return c;
 }
 
-/** The file an action comes from: its config class's file, else the file that added it. */
+/**
+ * The file an action comes from: the config dataclass whose field it is
+ * (vLLM builds those flags from the field), else the file that called
+ * add_argument (a flag arg_utils.py defines itself, even inside a config's
+ * group).
+ */
 function sourceOf(a: DumpAction, dump: ParserDump): string {
   if (a.argparseClass === "_HelpAction") return `argparse (add_help=True) via ${dump.parserFile} FlexibleArgumentParser`;
-  const group = dump.groups.find((g) => g.title === a.group);
-  return group?.file ?? a.addedBy ?? "unknown";
+  return a.configFile ?? a.addedBy ?? "unknown";
 }
 
 /** One dump action as a table option, curated keys left out. */
@@ -139,8 +143,8 @@ export function optionFromAction(a: DumpAction, dump: ParserDump): Option {
   const known = KNOWN_VALUES[a.dest];
   const values = known && a.choices === null ? dump.knownValues[known.key]?.values : undefined;
   if (values) o.knownValues = values;
-  if (a.helpSuppressed) o.hidden = true;
-  if (a.deprecated) o.deprecated = true;
+  if (a.helpSuppressed || a.hiddenFromHelp) o.hidden = true;
+  if (a.deprecated || a.helpSaysDeprecated) o.deprecated = true;
   if (mapped?.alsoAccepts) o.alsoAccepts = mapped.alsoAccepts;
   if (mapped?.alsoAcceptsPlainString) o.alsoAcceptsPlainString = true;
   const note = values ? known.note : JSON_LIST_FLAGS.has(a.dest) && o.type === "json" && o.nargs === null ? `type is json.loads with no nargs: pass one JSON list, e.g. '["*"]'` : mapped?.note;
