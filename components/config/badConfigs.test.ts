@@ -36,7 +36,7 @@ const CASES: Record<string, RegExp[]> = {
   ],
   "tp-mismatch": [/^vllm\.tensorParallelSize: is 2 but host\.gpus lists 1 GPU\(s\)/m],
   "removed-flag": [/^vllm\.extraArgs: --num-scheduler-steps was removed in vLLM 0\.10\.1 \(vllm-project\/vllm PR #22138\); the pinned vLLM 0\.11\.0 rejects it: drop it$/m],
-  "flag-not-in-version": [/^vllm\.extraArgs: --attention-backend is not a flag of vLLM 0\.11\.0 \(vLLM 0\.20\.0, 0\.21\.0 has it\); pin one of those releases in image\.tag, or drop it$/m],
+  "flag-not-in-version": [/^vllm\.extraArgs: --attention-backend is not a flag of vLLM 0\.11\.0 \(vLLM 0\.20\.0, 0\.21\.0, 0\.34\.0 has it\); pin one of those releases in image\.tag, or drop it$/m],
   "unknown-tool-parser": [/^vllm\.toolCallParser: --tool-call-parser "hermes3" is not one vLLM 0\.11\.0 knows \(.*hermes.*\), so it would fail at start-up; use one of those$/m],
   "bad-json": [/^vllm\.extraArgs: --limit-mm-per-prompt "image=3,video=0" is not valid JSON .* and vLLM 0\.11\.0 parses it with json\.loads; write it as JSON/m],
   // The README's example: three habits of the old compose files, all reported in one run.

@@ -7,7 +7,7 @@ import { checkArgv } from "../../components/vllm/catalog";
 import type { ParserDump } from "./dump";
 import { choiceText, mapType, releaseCommit, removedSince, serialise, tableFromDump } from "./fromDump";
 
-// 21 actions of vllm==0.34.0's real parser, dumped by dump_parser.py (known value lists cut to 6).
+// 22 actions of vllm==0.34.0's real parser, dumped by dump_parser.py (known value lists cut to 6).
 const dump = JSON.parse(readFileSync(join(__dirname, "testdata", "dump-0.34.0-sample.json"), "utf8")) as ParserDump;
 const meta = { uploaded: "2026-11-28T17:02:11.123Z", uploadedFrom: "https://pypi.org/simple/vllm/ upload-time", wheel: "vllm-0.34.0-cp38-abi3-manylinux_2_28_x86_64.whl" };
 
@@ -38,7 +38,7 @@ describe("tableFromDump", () => {
     assert.equal(table.source.commit, "62d4bc3c7");
     assert.equal((table.source as unknown as Record<string, unknown>).wheel, meta.wheel);
     assert.deepEqual(table.positional, [{ name: "model_tag", nargs: "?", type: "str", source: "vllm/entrypoints/common/cli_args.py" }]);
-    assert.equal(table.options.length, 20, "every action but the positional");
+    assert.equal(table.options.length, 21, "every action but the positional");
   });
 
   it("maps vLLM's type wrappers to our type names", () => {
@@ -76,6 +76,12 @@ describe("tableFromDump", () => {
     assert.deepEqual(option("--mm-encoder-attn-dtype").choices, ["fp8", "None"]);
     assert.equal(option("--mm-encoder-attn-dtype").source, "vllm/config/multimodal.py");
     assert.equal(option("--headless").source, "vllm/entrypoints/common/cli_args.py");
+    assert.equal(option("--device-ids").source, "vllm/engine/arg_utils.py", "defined in arg_utils.py itself, inside ParallelConfig's group");
+  });
+
+  it("marks --model hidden: vLLM leaves it out when help is asked for", () => {
+    assert.equal(option("--model").hidden, true);
+    assert.equal(option("--tensor-parallel-size").hidden, undefined);
   });
 
   it("adds the values vLLM checks after parsing, with why", () => {
