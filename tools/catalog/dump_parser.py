@@ -15,6 +15,7 @@ import argparse
 import inspect
 import json
 import os
+import re
 import sys
 import typing
 
@@ -170,6 +171,14 @@ def main():
     except ModuleNotFoundError as e:
         print(json.dumps({"missingModule": e.name, "error": str(e)}))
         sys.exit(3)
+    except RuntimeError as e:
+        # FastAPI checks for python-multipart itself (0.11's routes use
+        # forms): 'Form data requires "python-multipart" to be installed.'
+        missing = re.search(r'requires "([A-Za-z0-9._-]+)" to be installed', str(e))
+        if not missing:
+            raise
+        print(json.dumps({"missingModule": missing.group(1), "error": str(e).splitlines()[0]}))
+        sys.exit(3)
 
     serve = serve_parser(ServeSubcommand, FlexibleArgumentParser, ["vllm", "serve"])
     # vLLM leaves some flags out when help is asked for (--model): build the
@@ -266,7 +275,7 @@ def says_deprecated(text):
     if not isinstance(text, str):
         return False
     low = text.strip().lower()
-    return low.startswith("deprecated") or low.startswith("[deprecated]") or "option is deprecated" in low or "is deprecated and will be removed" in low
+    return low.startswith(("deprecated", "[deprecated]", "(deprecated)")) or "option is deprecated" in low or "is deprecated and will be removed" in low
 
 
 def group_file(title):
