@@ -32,6 +32,9 @@ sys.argv = ["vllm", "serve", "--help"]
 
 CALLERS = {}
 CONFIG_FILES = {}
+# Actions are keyed by id(); keeping every one alive means no id is reused
+# by a later action (the top-level parsers are dropped between builds).
+SEEN_ACTIONS = []
 # Marks the kwargs vLLM derives from a config dataclass (get_kwargs), so the
 # flag is attributed to that class's file; popped before argparse sees it.
 MARK = "_myia_config_file"
@@ -44,6 +47,7 @@ def record_callers():
     def add_argument(self, *args, **kwargs):
         config_file = kwargs.pop(MARK, None)
         action = original(self, *args, **kwargs)
+        SEEN_ACTIONS.append(action)
         if config_file:
             CONFIG_FILES[id(action)] = config_file
         for frame in inspect.stack()[1:]:

@@ -94,7 +94,7 @@ const KNOWN_VALUES: Record<string, { key: keyof ParserDump["knownValues"]; note:
     key: "distributedExecutorBackends",
     note: "no argparse choices (Literal plus str/type -> metavar); validated by the ParallelConfig pydantic model when the engine config is built",
   },
-  // Argparse choices up to 0.21; from 0.34 a registry plugins can extend.
+  // Argparse choices up to 0.21; from 0.34, a registry that plugins can extend.
   kv_cache_dtype: {
     key: "kvCacheDtypes",
     note: "no argparse choices; checked at engine start-up (vllm/v1/attention/selector.py) against vllm/config/cache.py KV_CACHE_DTYPES plus any a plugin registers: unknown -> AssertionError (exit 1)",
@@ -112,10 +112,10 @@ export function choiceText(c: string | number | boolean | null): string | number
 }
 
 /**
- * The file an action comes from: the config dataclass whose field it is
- * (vLLM builds those flags from the field), else the file that called
- * add_argument (a flag arg_utils.py defines itself, even inside a config's
- * group).
+ * The file an action comes from: the config dataclass its kwargs were built
+ * from (get_kwargs(SomeConfig), from the field's type and docstring), else
+ * the file that called add_argument (a flag arg_utils.py defines with its own
+ * kwargs, even inside a config's group).
  */
 function sourceOf(a: DumpAction, dump: ParserDump): string {
   if (a.argparseClass === "_HelpAction") return `argparse (add_help=True) via ${dump.parserFile} FlexibleArgumentParser`;
@@ -160,9 +160,7 @@ function withCurated(o: Option, committed: Option | undefined): Option {
   if (!committed) return o;
   const out: Option = { ...o };
   for (const k of CURATED_OPTION_KEYS) {
-    if (committed[k] === undefined) continue;
-    // releaseBranchChoices marks a choice the release has: only while it still does.
-    out[k] = committed[k];
+    if (committed[k] !== undefined) out[k] = committed[k];
   }
   return out;
 }
