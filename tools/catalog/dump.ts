@@ -47,5 +47,7 @@ export interface ParserDump {
   /** Argument groups; one named after a config class has that class's file. */
   groups: { title: string | null; file: string | null }[];
   actions: DumpAction[];
+  /** The top-level `vllm` sub-commands, in the order its usage line lists them. */
+  subcommands?: string[];
   knownValues: Partial<Record<"toolCallParsers" | "quantizationMethods" | "distributedExecutorBackends" | "kvCacheDtypes", { from: string; values: string[] }>>;
 }

@@ -12,7 +12,9 @@ a module, so the caller can install what vLLM's import demands and retry.
 """
 
 import argparse
+import contextlib
 import inspect
+import io
 import json
 import os
 import re
@@ -154,35 +156,23 @@ def known_values():
 
 def main():
     record_callers()
+    import vllm
+    import vllm.platforms as platforms
+
+    # Before anything imports `current_platform`: modules bind it at import
+    # time, and without a GPU vLLM resolves none (before 0.34,
+    # VLLM_TARGET_DEVICE alone does not pick the CPU platform).
+    if getattr(platforms, "_current_platform", None) is None:
+        from vllm.platforms.cpu import CpuPlatform
+
+        platforms._current_platform = CpuPlatform()
+    mark_config_kwargs()
+    from vllm.entrypoints.cli.serve import ServeSubcommand
+
     try:
-        import vllm
-        import vllm.platforms as platforms
-
-        # Before anything imports `current_platform`: modules bind it at
-        # import time, and without a GPU vLLM resolves none (before 0.34,
-        # VLLM_TARGET_DEVICE alone does not pick the CPU platform).
-        if getattr(platforms, "_current_platform", None) is None:
-            from vllm.platforms.cpu import CpuPlatform
-
-            platforms._current_platform = CpuPlatform()
-        mark_config_kwargs()
-        from vllm.entrypoints.cli.serve import ServeSubcommand
-
-        try:
-            from vllm.utils.argparse_utils import FlexibleArgumentParser
-        except ImportError:
-            from vllm.utils import FlexibleArgumentParser
-    except ModuleNotFoundError as e:
-        print(json.dumps({"missingModule": e.name, "error": str(e)}))
-        sys.exit(3)
-    except RuntimeError as e:
-        # FastAPI checks for python-multipart itself (0.11's routes use
-        # forms): 'Form data requires "python-multipart" to be installed.'
-        missing = re.search(r'requires "([A-Za-z0-9._-]+)" to be installed', str(e))
-        if not missing:
-            raise
-        print(json.dumps({"missingModule": missing.group(1), "error": str(e).splitlines()[0]}))
-        sys.exit(3)
+        from vllm.utils.argparse_utils import FlexibleArgumentParser
+    except ImportError:
+        from vllm.utils import FlexibleArgumentParser
 
     serve = serve_parser(ServeSubcommand, FlexibleArgumentParser, ["vllm", "serve"])
     # vLLM leaves some flags out when help is asked for (--model): build the
@@ -224,6 +214,7 @@ def main():
             "addedBy": CALLERS.get(id(a)),
             "configFile": CONFIG_FILES.get(id(a)),
         })
+    subcommands = top_level_subcommands()
     version_mod = sys.modules.get("vllm._version")
     if version_mod is None:
         import vllm._version as version_mod
@@ -237,7 +228,38 @@ def main():
         "groups": groups,
         "actions": actions,
         "knownValues": known_values(),
+        "subcommands": subcommands,
     }, indent=1))
+
+
+def top_level_subcommands():
+    """The sub-commands `vllm` registers, in its order: main() run as `vllm --help`."""
+    names = []
+    top = []
+    original = argparse._SubParsersAction.add_parser
+
+    def add_parser(self, name, **kwargs):
+        # main() adds its sub-parsers action first; later ones belong to a
+        # sub-command (`vllm snapshot create`, ...).
+        if not top:
+            top.append(self)
+        if self is top[0]:
+            names.append(name)
+        return original(self, name, **kwargs)
+
+    argparse._SubParsersAction.add_parser = add_parser
+    sys.argv = ["vllm", "--help"]
+    try:
+        from vllm.entrypoints.cli.main import main as vllm_main
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            vllm_main()
+    except SystemExit:
+        pass
+    finally:
+        argparse._SubParsersAction.add_parser = original
+        sys.argv = ["vllm", "serve"]
+    return names
 
 
 def vllm_path(obj):
@@ -298,4 +320,16 @@ def group_file(title):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ModuleNotFoundError as e:
+        print(json.dumps({"missingModule": e.name, "error": str(e)}))
+        sys.exit(3)
+    except RuntimeError as e:
+        # FastAPI checks for python-multipart itself (0.11's routes use
+        # forms): 'Form data requires "python-multipart" to be installed.'
+        missing = re.search(r'requires "([A-Za-z0-9._-]+)" to be installed', str(e))
+        if not missing:
+            raise
+        print(json.dumps({"missingModule": missing.group(1), "error": str(e).splitlines()[0]}))
+        sys.exit(3)
