@@ -20,7 +20,7 @@ function runInChild(stack: string, scenario: string): { resources: any[]; invoke
 
 for (const [stack, port, container, version] of [
   ["medium", 5002, "myia_vllm-medium-qwen3", "0.11.0"],
-  ["medium-vl", 5003, "myia_vllm-medium-vl-qwen3", "0.21.0"],
+  ["medium-vl", 5003, "myia_vllm-medium-vl-qwen3", "0.34.0"],
 ] as const) {
   describe(`stack ${stack} (mocks)`, () => {
     const run = runInChild(stack, "idle");

@@ -31,7 +31,7 @@ prints the \`pulumi config set --secret\` commands.
   --stack, -s <name>    the stack to write: Pulumi.<name>.yaml
   --dir <project>       where to write it (default: .)
   --service <name>      the service to import, when the files define several
-  --tag <release>       the vLLM image tag to pin, e.g. v0.11.0 (needed when the files say latest)
+  --tag <release>       the vLLM image tag to pin, e.g. v0.11.0 (default where the files say latest: the newest catalogued release)
   --profile <name>      the profile name (default: the stack name)
   --footprint <json>    model.footprint, for a model outside the catalog
   --force               overwrite an existing stack file

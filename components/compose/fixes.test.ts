@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { flagTable } from "../vllm/catalog";
 import { parseCommand } from "./command";
-import { fixRemovedFlag, intendedChoice, parseJsonRecord, removedFlag } from "./fixes";
+import { fixRemovedFlag, intendedChoice, meantChoice, parseJsonRecord, removedFlag } from "./fixes";
 import { durationSeconds, parseGpuList, parseImage, secretVariables } from "./service";
 
 const v021 = flagTable("0.21.0")!;
@@ -20,6 +20,13 @@ describe("old spellings", () => {
     assert.equal(intendedChoice("--quantization", "AWQ_MARLIN", ["awq", "awq_marlin"]), "awq_marlin");
     assert.equal(intendedChoice("--kv-cache-dtype", "fp8_e4m3fn", ["fp8", "fp8_e4m3"]), "fp8_e4m3");
     assert.equal(intendedChoice("--tool-call-parser", "hermes3", ["hermes", "mistral"]), undefined);
+  });
+
+  it("finds the choice a value names by what it does, only where the release has it", () => {
+    assert.equal(meantChoice("--mm-encoder-tp-mode", "Replicate", ["data", "weights"])?.value, "data");
+    assert.equal(meantChoice("--mm-encoder-tp-mode", "replicated", ["data", "weights"])?.value, "data");
+    assert.equal(meantChoice("--mm-encoder-tp-mode", "replicate", ["weights"]), undefined);
+    assert.equal(meantChoice("--mm-encoder-tp-mode", "shard", ["data", "weights"]), undefined);
   });
 
   it("fixes removed flags by their meaning: dropped, rewritten, a setting, or a choice to make", () => {

@@ -41,6 +41,35 @@ const CHOICE_ALIASES: Record<string, Record<string, string>> = {
   "--quantization": { "awq-marlin": "awq_marlin", "gptq-marlin": "gptq_marlin" },
 };
 
+/** A value vLLM never had, and the choice that does what it says, with vLLM's own words for why. */
+export interface MeantChoice {
+  value: string;
+  reason: string;
+  source: string;
+}
+
+// Values that are not a spelling of a choice but name what one does.
+// "Replicate the encoder on every rank" is what `data` does; `weights` splits
+// it. vLLM's docstring of the field says so.
+const REPLICATED_ENCODER: MeantChoice = {
+  value: "data",
+  reason: `vLLM has no "replicate" mode; its docstring for this field says "data" splits "the batched input data across TP ranks to process the data in parallel, while hosting the full weights on each TP rank", i.e. a replicated encoder ("weights" splits the encoder's weights instead)`,
+  source: "vLLM vllm/config/multimodal.py, MultiModalConfig.mm_encoder_tp_mode docstring (as in the 0.21.0 wheel)",
+};
+
+const CHOICE_MEANINGS: Record<string, Record<string, MeantChoice>> = {
+  "--mm-encoder-tp-mode": { replicate: REPLICATED_ENCODER, replicated: REPLICATED_ENCODER },
+};
+
+/**
+ * The choice a value names by what it does (`--mm-encoder-tp-mode
+ * replicate` → data), when that choice exists in the pinned release.
+ */
+export function meantChoice(flag: string, value: string, allowed: readonly string[]): MeantChoice | undefined {
+  const meant = CHOICE_MEANINGS[flag]?.[value.toLowerCase()];
+  return meant && allowed.includes(meant.value) ? meant : undefined;
+}
+
 /**
  * The choice `value` was meant to be, for a flag with choices or known
  * values: an alias, or the one choice equal to it ignoring case and - vs _.

@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { readStackFile, splitConfig } from "../config/stackFile";
 import { validateProfile } from "../config/schema";
+import { supportedVersions } from "../vllm/catalog";
 import { importService, type ImportResult } from "./mapService";
 import type { ComposeProject, ComposeService } from "./service";
 import { renderStackFile } from "./stackYaml";
@@ -69,10 +70,19 @@ describe("importing a compose service", () => {
     assert.equal(typeof readStackFile, "function");
   });
 
-  it("refuses latest without --tag, with the releases to pick from", () => {
-    const r = importService(MEDIUM, { stack: "medium" });
+  it("pins latest to the newest catalogued release without --tag, and says so", () => {
+    const newest = supportedVersions().at(-1)!;
+    const r = ok(importService(MEDIUM, { stack: "medium" }));
+    const c = change(r, "image.tag")[0];
+    assert.equal(c.new, `v${newest}`);
+    assert.match(c.reason, new RegExp(`^"latest" is not a pinned release.*pinned to v${newest.replace(/\./g, "\\.")}, the newest release the flag catalog holds \\(rerun with --tag for another: v0\\.11\\.0, `));
+    assert.equal((r.config as any).image.tag, `v${newest}`);
+  });
+
+  it("refuses a release outside the catalog, naming the command that adds it", () => {
+    const r = importService(MEDIUM, { stack: "medium", tag: "v0.12.0" });
     assert.equal(r.ok, false);
-    assert.match((r as { errors: string[] }).errors[0], /^image\.tag: vllm\/vllm-openai:latest is not a pinned release.*rerun with --tag <release> \(the flag catalog knows v0\.11\.0, v0\.20\.0, v0\.21\.0\)$/);
+    assert.match((r as { errors: string[] }).errors[0], /^image\.tag: v0\.12\.0 is not a vLLM release the flag catalog knows \(v0\.11\.0, .*\); rerun with --tag set to one of those, or add it with `npm run catalog -- --vllm 0\.12\.0`$/);
   });
 
   it("on vLLM 0.21.0, drops the flags it removed, each with its reason and PR", () => {
@@ -142,6 +152,20 @@ describe("importing a compose service", () => {
       ["--limit-mm-per-prompt={\"image\":3,\"video\":0}", "--mm-processor-kwargs", '{"max_pixels": 599040}', "--skip-mm-profiling", "--mm-encoder-tp-mode=data"],
     ];
     for (const tokens of variants) assert.deepEqual((vl(tokens).config as any).vision, want, tokens.join(" "));
+  });
+
+  it("reads --mm-encoder-tp-mode replicate as data, quoting vLLM's docstring, rather than stopping", () => {
+    const r = ok(
+      importService(
+        withCommand((c) => [...replaceFlag(c, "--model", "--model", "Qwen/Qwen3-VL-32B-Instruct-FP8").filter((t) => t !== "--quantization" && t !== "awq_marlin"), "--mm-encoder-tp-mode", "replicate"]),
+        { stack: "vl", tag: "v0.21.0" },
+      ),
+    );
+    assert.equal((r.config as any).vision.mmEncoderTpMode, "data");
+    const c = change(r, "vision.mmEncoderTpMode")[0];
+    assert.deepEqual([c.old, c.new], ["replicate", "data"]);
+    assert.match(c.reason, /hosting the full weights on each TP rank", i\.e\. a replicated encoder/);
+    assert.match(c.source, /MultiModalConfig\.mm_encoder_tp_mode docstring/);
   });
 
   it("a model outside the catalog asks for model.footprint, and takes it", () => {

@@ -10,10 +10,10 @@
  * the report says so. Where no fix is sure, the import fails with the choice.
  */
 import { fitInput, ModelFacts, modelFacts, ProfileSchema, SecretKey, validateProfile } from "../config/schema";
-import { flagTable, supportedVersions, versionFromTag, type FlagTable } from "../vllm/catalog";
+import { addReleaseCommand, flagTable, supportedVersions, versionFromTag, type FlagTable } from "../vllm/catalog";
 import { formatMemoryTable, planMemory } from "../vllm/memory";
 import { parseCommand, type CommandOption } from "./command";
-import { fixRemovedFlag, intendedChoice, parseJsonRecord, removedFlag, removedSource, type JsonRecord } from "./fixes";
+import { fixRemovedFlag, intendedChoice, meantChoice, parseJsonRecord, removedFlag, removedSource, type JsonRecord } from "./fixes";
 import { durationSeconds, parseGpuList, parseImage, pickService, type ComposeProject, type ComposeService } from "./service";
 
 /** One change the import made, for the report and the stack file's comments. */
@@ -104,6 +104,11 @@ function choiceValue(b: Builder, opt: CommandOption, path: string): string {
   const value = opt.values[0] ?? "";
   const allowed = allowedValues(opt);
   if (!allowed || allowed.includes(value)) return value;
+  const means = meantChoice(opt.flag, value, allowed);
+  if (means) {
+    b.change(path, `command: ${opt.tokens.join(" ")}`, value, means.value, means.reason, means.source);
+    return means.value;
+  }
   const meant = intendedChoice(opt.flag, value, allowed);
   if (meant) {
     b.change(path, `command: ${opt.tokens.join(" ")}`, value, meant, `"${value}" is not a value ${opt.flag} takes; "${meant}" is the one it names`, CATALOG);
@@ -266,13 +271,20 @@ function mapImage(b: Builder, service: ComposeService, opts: ImportOptions): Fla
     if (tag !== opts.tag) b.change("image.tag", "image", written, opts.tag, tag === undefined || tag === "latest" ? `"${tag ?? "latest"}" is not a pinned release; --tag pins it` : "--tag overrides the compose file's tag", "--tag");
     tag = opts.tag;
   } else if (tag === undefined || tag === "latest") {
-    b.errors.push(`image.tag: ${written} is not a pinned release, so what runs changes under you; rerun with --tag <release> (the flag catalog knows ${known})`);
-    return undefined;
+    // "latest" moves under you; the newest release we hold a table for is
+    // the closest pinned meaning, and --tag picks another.
+    const newest = supportedVersions().at(-1)!;
+    b.change("image.tag", "image", written, `v${newest}`, `"${tag ?? "latest"}" is not a pinned release, so what runs would change under you; pinned to v${newest}, the newest release the flag catalog holds (rerun with --tag for another: ${known})`, CATALOG);
+    tag = `v${newest}`;
   }
   const version = versionFromTag(tag);
   const table = version ? flagTable(version) : undefined;
   if (!table) {
-    b.errors.push(`image.tag: ${tag} is not a vLLM release the flag catalog knows (${known}); rerun with --tag set to one of those`);
+    b.errors.push(
+      version
+        ? `image.tag: ${tag} is not a vLLM release the flag catalog knows (${known}); rerun with --tag set to one of those, or add it with \`${addReleaseCommand(version)}\``
+        : `image.tag: ${tag} is not a vLLM release the flag catalog knows (${known}); rerun with --tag set to one of those`,
+    );
     return undefined;
   }
   b.set("image.tag", tag);

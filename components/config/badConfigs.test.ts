@@ -18,6 +18,7 @@ const CASES: Record<string, RegExp[]> = {
   "port-out-of-range": [/^server\.port: must be between 1024 and 65535$/m],
   "utilization-above-1": [/^vllm\.gpuMemoryUtilization: must be at most 1 \(a fraction of each GPU's memory\)/m],
   "duplicate-port": [/^server\.port: 5002 is also the port of stack medium on host local; give each profile its own port$/m],
+  "uncatalogued-release": [/^image\.tag: vLLM 0\.12\.0 is not in the flag catalog \(known: 0\.11\.0, .*\); pin one of those releases, or add it with `npm run catalog -- --vllm 0\.12\.0`$/m],
   "latest-tag": [/^image\.tag: "latest" is not a pinned version; pin a release tag such as v0\.11\.0$/m],
   "beyond-trained-context": [/^vllm\.maxModelLen: 131072 is above Qwen\/Qwen3-32B-AWQ's trained context of 40960 tokens; lower it, or add rope scaling/m],
   "max-model-len-too-big": [/^vllm\.maxModelLen: one 131072-token sequence needs 8\.00 GiB of KV cache per GPU, but only 1\.31 GiB is left .* the largest max-model-len that fits is 20480: lower vllm\.maxModelLen/m],
@@ -35,7 +36,7 @@ const CASES: Record<string, RegExp[]> = {
   ],
   "tp-mismatch": [/^vllm\.tensorParallelSize: is 2 but host\.gpus lists 1 GPU\(s\)/m],
   "removed-flag": [/^vllm\.extraArgs: --num-scheduler-steps was removed in vLLM 0\.10\.1 \(vllm-project\/vllm PR #22138\); the pinned vLLM 0\.11\.0 rejects it: drop it$/m],
-  "flag-not-in-version": [/^vllm\.extraArgs: --attention-backend is not a flag of vLLM 0\.11\.0 \(vLLM 0\.20\.0, 0\.21\.0 has it\); pin one of those releases in image\.tag, or drop it$/m],
+  "flag-not-in-version": [/^vllm\.extraArgs: --attention-backend is not a flag of vLLM 0\.11\.0 \(vLLM 0\.20\.0, 0\.21\.0, 0\.34\.0 has it\); pin one of those releases in image\.tag, or drop it$/m],
   "unknown-tool-parser": [/^vllm\.toolCallParser: --tool-call-parser "hermes3" is not one vLLM 0\.11\.0 knows \(.*hermes.*\), so it would fail at start-up; use one of those$/m],
   "bad-json": [/^vllm\.extraArgs: --limit-mm-per-prompt "image=3,video=0" is not valid JSON .* and vLLM 0\.11\.0 parses it with json\.loads; write it as JSON/m],
   // The README's example: three habits of the old compose files, all reported in one run.

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { renderArgv, SECRET_FLAGS, ServeArgs } from "../vllm/argv";
-import { checkArgv, FlagTable, flagTable, supportedVersions, versionFromTag } from "../vllm/catalog";
+import { checkArgv, FlagTable, flagTable, notCataloguedAdvice, versionFromTag } from "../vllm/catalog";
 import { MemoryPlan, ModelFootprint, planMemory, KV_CACHE_DTYPE_BYTES } from "../vllm/memory";
 import { KNOWN_MODELS } from "../vllm/models";
 
@@ -513,7 +513,7 @@ export function validateProfile(raw: Record<string, unknown>, secrets: SecretSta
   const vllmVersion = cfg.image.vllmVersion ?? versionFromTag(cfg.image.tag)!;
   const table = flagTable(vllmVersion);
   if (!table) {
-    errors.push(`${cfg.image.vllmVersion ? "image.vllmVersion" : "image.tag"}: vLLM ${vllmVersion} is not in the flag catalog (known: ${supportedVersions().join(", ")}); pin one of those releases`);
+    errors.push(`${cfg.image.vllmVersion ? "image.vllmVersion" : "image.tag"}: ${notCataloguedAdvice(vllmVersion)}`);
   }
   if (cfg.vllm.tensorParallelSize !== cfg.host.gpus.length) {
     errors.push(`vllm.tensorParallelSize: is ${cfg.vllm.tensorParallelSize} but host.gpus lists ${cfg.host.gpus.length} GPU(s); vLLM runs one rank per GPU, so make them equal`);

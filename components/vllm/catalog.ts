@@ -2,10 +2,10 @@
  * The vLLM flag catalog: which flags `vllm serve` accepts at each supported
  * release, their value syntax and choices, and which were removed.
  *
- * The tables in ./flags/v<version>.json were extracted from vLLM's own source
- * at each release (arg_utils.py, the config dataclasses, the OpenAI server's
- * cli_args.py); each table names its commit and files. Pure: no Pulumi, no
- * config file.
+ * The tables in ./flags/v<version>.json are built from each release's own
+ * `vllm serve` parser (`npm run catalog -- --vllm <version>`, tools/catalog.ts:
+ * the PyPI wheel, its argparse actions dumped); each table names its commit
+ * and files. Pure: no Pulumi, no config file.
  *
  * The check is at least as strict as vLLM's parser and stricter in one way on
  * purpose: vLLM (argparse) accepts an unambiguous prefix of a flag, which can
@@ -71,6 +71,16 @@ function loadTables(): Map<string, FlagTable> {
 /** The vLLM releases the catalog knows, oldest first. */
 export function supportedVersions(): string[] {
   return [...loadTables().keys()].sort(compareVersions);
+}
+
+/** The command that adds a release's table to the catalog (tools/catalog.ts). */
+export function addReleaseCommand(version: string): string {
+  return `npm run catalog -- --vllm ${version}`;
+}
+
+/** Why a release is not usable, and the two ways out: a catalogued release, or adding this one. */
+export function notCataloguedAdvice(version: string): string {
+  return `vLLM ${version} is not in the flag catalog (known: ${supportedVersions().join(", ")}); pin one of those releases, or add it with \`${addReleaseCommand(version)}\``;
 }
 
 export function flagTable(version: string): FlagTable | undefined {

@@ -145,7 +145,7 @@ describe("stand-in GPU host: the containers our stacks declare", () => {
   });
 
   it("a flag the pinned vLLM removed: our check refuses it, and so does the stand-in's parser", async () => {
-    // The old medium-vl compose passed --swap-space 16; medium-vl pins vLLM 0.21.0.
+    // The old medium-vl compose passed --swap-space 16; medium-vl pins vLLM 0.34.0.
     const p = testProfile("medium-vl");
     const raw = { profile: p.profile, image: p.image, model: { id: p.model.id }, server: p.server, vllm: { gpuMemoryUtilization: 0.85, maxModelLen: 16384, extraArgs: ["--swap-space", "16"] } };
     const check = validateProfile(raw, { apiKey: "secret", hfToken: "secret" });

@@ -12,7 +12,7 @@ describe("the old compose layout, rendered for the bench", () => {
   it("runs the same image and argv our stack renders, on the stack's port and name", () => {
     const f = parse(composeProfileFile(vl, opts));
     const s = f.services[serviceName(vl)];
-    assert.equal(s.image, "vllm/vllm-openai:v0.21.0");
+    assert.equal(s.image, "vllm/vllm-openai:v0.34.0");
     assert.deepEqual(s.command, vl.argv);
     assert.equal(s.container_name, "myia_vllm-medium-vl-qwen3");
     assert.deepEqual(s.ports, ["5003:5003"]);

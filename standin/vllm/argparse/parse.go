@@ -800,7 +800,7 @@ func (p *Parser) takeAction(a *action, vals []string, optStr string, res *Result
 		set(res, a.dest, false)
 		return nil
 	case "boolean_optional":
-		set(res, a.dest, !strings.HasPrefix(optStr, "--no-"))
+		set(res, a.dest, booleanValue(a.opt.Names, optStr))
 		return nil
 	case "store_const", "append_const":
 		set(res, a.dest, a.opt.Default)
@@ -1226,3 +1226,22 @@ func decodeValue(dec *json.Decoder) (any, error) {
 
 // pyJSONDumps is json.dumps with its default separators.
 func pyJSONDumps(v any) string { return pyFormat(v, true) }
+
+// booleanValue is what a BooleanOptionalAction stores for the option string
+// used: false for a --no- form, and (from 0.34, vLLM's EnableDisableAction)
+// for the --disable-x that pairs with --enable-x, or the reverse.
+func booleanValue(names []string, optStr string) bool {
+	if strings.HasPrefix(optStr, "--no-") {
+		return false
+	}
+	if len(names) == 0 || optStr == names[0] {
+		return true
+	}
+	first := names[0]
+	for _, pair := range [][2]string{{"--enable-", "--disable-"}, {"--disable-", "--enable-"}} {
+		if strings.HasPrefix(first, pair[0]) && optStr == pair[1]+strings.TrimPrefix(first, pair[0]) {
+			return false
+		}
+	}
+	return true
+}

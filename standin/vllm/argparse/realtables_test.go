@@ -38,6 +38,12 @@ func TestRealTables(t *testing.T) {
 			if _, perr := p.ParseCLI([]string{"serve", "Org/M", "--no-such-flag-anywhere"}); perr == nil || !strings.HasPrefix(perr.Message, "unrecognized arguments:") {
 				t.Fatalf("unknown flag: %v", perr)
 			}
+			// A generated table names vllm's sub-commands; errors print them in the top usage line.
+			if subs := tab.Parser.Subcommands; len(subs) > 0 {
+				if want := "{" + strings.Join(subs, ",") + "}"; !strings.Contains(p.TopUsage(), want) {
+					t.Errorf("top usage %q lacks %s", p.TopUsage(), want)
+				}
+			}
 			for _, rm := range tab.Removed {
 				if _, known := p.byString[rm.Flag]; known {
 					t.Errorf("%s is listed as removed but is still an option", rm.Flag)
