@@ -26,7 +26,7 @@ describe("every tool's command line", () => {
   // Every npm script that runs a tool (the demo through scripts/demo.sh).
   const scripts = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
   const tools = [...Object.entries(scripts).flatMap(([name, cmd]) => (/^tsx tools\/\w+\.ts$/.test(cmd) ? [name] : [])), "demo"];
-  it("covers every tool, ca included", () => assert.deepEqual([...tools].sort(), ["bench", "ca", "check", "demo", "import", "switch", "validate"]));
+  it("covers every tool, ca and catalog included", () => assert.deepEqual([...tools].sort(), ["bench", "ca", "catalog", "check", "demo", "import", "switch", "validate"]));
   for (const tool of tools) {
     const run = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(REPO, "tools", `${tool}.ts`), ...args], { cwd: REPO, encoding: "utf8" });
     it(`${tool} --help prints its usage, exit 0`, () => {
