@@ -6,10 +6,16 @@
  */
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { join } from "node:path";
+import { missingPlugins, useToolchain } from "./plugins";
 import { REPO } from "./stacks";
 
 /** A stack of this project in `workDir`, running index.ts inline; `envVars` reach the CLI by environment, never argv. */
 export function programStack(name: string, workDir: string, envVars?: Record<string, string>): Promise<Stack> {
+  // The CLI and plugins our toolchain built, found without `source scripts/toolchain.sh`;
+  // where there are none, one line with what to run, not `spawn pulumi ENOENT` and a stack trace.
+  useToolchain();
+  const missing = missingPlugins();
+  if (missing) return Promise.reject(new Error(missing));
   const program = async () => ((await import(join(REPO, "index.ts"))).default as () => Promise<Record<string, unknown>>)();
   // PULUMI_RUN_PROGRAM: `refresh: always` refreshes each resource as the
   // program declares it, not all of them before the program runs. The
@@ -28,9 +34,37 @@ export function localBackendEnv(backendDir: string, passphrase: string): Record<
   };
 }
 
-/** What an operator needs to see of a failed engine run: its errors and the container's log lines. */
+/**
+ * What an operator needs to see of a failed engine run: each error whole
+ * (the line with `error:` and the lines indented under it: a host check's
+ * reason, a config error's `path: what to do`), the container's log lines,
+ * and nothing twice. The engine prints a program's error both on its
+ * progress line and, whole, under "Diagnostics:": the latter is kept.
+ */
 export function engineFailure(text: string, n = 24): string {
+  const all = text.split("\n");
+  // The last run's (an output may hold several attempts).
+  const diag = all.reduce((at, l, i) => (/^Diagnostics:\s*$/.test(l) ? i : at), -1);
+  const lines = diag >= 0 ? all.slice(diag + 1) : all;
+  const indent = (l: string) => l.length - l.trimStart().length;
+  const kept: string[] = [];
   const seen = new Set<string>();
-  const lines = text.split("\n").filter((l) => /error:|did not become healthy|^\s+\| /.test(l) && !/^\s+at /.test(l) && !seen.has(l.trim()) && seen.add(l.trim()));
-  return (lines.length ? lines : text.trim().split("\n").slice(-n)).slice(0, n).join("\n");
+  const keep = (l: string) => {
+    // The same error on a progress line and under Diagnostics is one error.
+    const key = (l.includes("error:") ? l.slice(l.indexOf("error:")) : l).trim();
+    if (key && !seen.has(key) && !/^\s+at /.test(l) && !/^\s*pulumi:pulumi:Stack \S+\s+\d+ (error|warning|message)/.test(l)) {
+      seen.add(key);
+      kept.push(l);
+    }
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (/error:/.test(l)) {
+      keep(l);
+      // The error's own lines: those indented under it.
+      const base = indent(l);
+      while (i + 1 < lines.length && lines[i + 1].trim() !== "" && indent(lines[i + 1]) > base && !/error:/.test(lines[i + 1])) keep(lines[++i]);
+    } else if (/did not become healthy|^\s+\| /.test(l)) keep(l);
+  }
+  return (kept.length ? kept : text.trim().split("\n").slice(-n)).slice(0, n).join("\n");
 }
