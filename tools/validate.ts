@@ -81,7 +81,9 @@ export function hostAccess(p: ValidatedProfile): HostAccess {
     } catch (e) {
       const out = `${(e as { stderr?: string }).stderr ?? ""}${(e as Error).message}`;
       const fault = ssh && sshFault(ssh, out);
-      throw new Error(fault || (out.trim().split("\n").find((l) => l.trim()) ?? "failed"));
+      // Docker itself unreachable or refused: the probe's line, with what to do.
+      const dockerFault = file === "docker" && /Cannot connect to the Docker daemon|permission denied while trying to connect|not found/.test(out) ? toolFailure("docker", out, ssh?.user) : undefined;
+      throw new Error(fault || dockerFault || (out.trim().split("\n").find((l) => l.trim()) ?? "failed"));
     }
   };
   return {

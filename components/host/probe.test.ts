@@ -48,3 +48,13 @@ describe("parseProbe", () => {
     assert.deepEqual(probe.failures.map((f) => f.section), ["gpus", "apps", "runtimes"]);
   });
 });
+
+describe("the probe's foreign-container filter, run by sh", () => {
+  it("keeps a container of another project that was given GPUs, and only that", () => {
+    // The two `case` lines of the loop, as the host's /bin/sh reads them.
+    const filter = PROBE_SCRIPT.split("\n").filter((l) => l.includes('case "$info"')).join("\n");
+    const infos = ["|/comfyui|runc|1", "|/ollama|nvidia|0", "myia-vllm|/ours|nvidia|1", "|/web|runc|0"];
+    const kept = execFileSync("/bin/sh", ["-c", `for info in ${infos.map((i) => `'${i}'`).join(" ")}; do\n${filter}\necho "$info"; done`], { encoding: "utf8" });
+    assert.deepEqual(kept.trim().split("\n"), ["|/comfyui|runc|1", "|/ollama|nvidia|0"]);
+  });
+});

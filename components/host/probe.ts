@@ -36,8 +36,8 @@ const BASE_PROBE = [
   // GPUs they hold leaves the host, not the rest of their environment.
   `for id in $(docker ps -q 2>/dev/null); do`,
   `  info=$(docker inspect -f '{{index .Config.Labels "${PROJECT_LABEL}"}}|{{.Name}}|{{.HostConfig.Runtime}}|{{len .HostConfig.DeviceRequests}}' "$id") || continue`,
-  `  case "$info" in ${PROJECT_NAME}\|*) continue ;; esac`,
-  `  case "$info" in *\|nvidia\|*|*\|[1-9]*) ;; *) continue ;; esac`,
+  `  case "$info" in ${PROJECT_NAME}\\|*) continue ;; esac`,
+  `  case "$info" in *\\|nvidia\\|*|*\\|[1-9]*) ;; *) continue ;; esac`,
   `  ${FOREIGN_GPUS}`,
   `  echo "foreign|\${info#*|}|\${devices:-all}"`,
   `done; echo "${MARK} status 0"`,

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -33,6 +33,16 @@ mkdirSync(noRuntime);
 writeFileSync(join(noRuntime, "docker"), `#!/bin/sh\nif [ "$1" = info ]; then echo '{"runc":{"path":"runc"}}'; exit 0; fi\nexec ${spawnSync("sh", ["-c", "command -v docker"], { encoding: "utf8" }).stdout.trim()} "$@"\n`);
 chmodSync(join(noRuntime, "docker"), 0o755);
 
+/** The idle 2x RTX 4090 scenario with 16 GB cards in their place (a scenario may be a folder). */
+function smallerGpus(): string {
+  const dir = join(scratch, "rtx4080x2");
+  mkdirSync(dir, { recursive: true });
+  const idle = readFileSync(join(REPO, "test/fixtures/nvidia-smi/scenarios/rtx4090x2-idle/query-gpu.csv"), "utf8");
+  writeFileSync(join(dir, "query-gpu.csv"), idle.replace(/NVIDIA GeForce RTX 4090/g, "NVIDIA GeForce RTX 4080").replace(/\b24564\b/g, "16376").replace(/\b24162\b/g, "15974"));
+  writeFileSync(join(dir, "compute-apps.csv"), "");
+  return dir;
+}
+
 interface Fault {
   name: string;
   /** Environment of every tool's process (the engine's included). */
@@ -46,16 +56,22 @@ interface Fault {
 }
 
 const FAULTS: Fault[] = [
-  { name: "nvidia-smi missing", env: { PATH: bare(/standin\/nvidia/) }, reason: /host: nvidia-smi is not on \S+ PATH on the host \(.*\); install the NVIDIA driver there/, tools: ["preview", "switch", "validate"] },
+  { name: "nvidia-smi missing", env: { PATH: bare(/standin\/nvidia/) }, reason: /host: nvidia-smi is not on .+'s PATH on the host \(.*\); install the NVIDIA driver there/, tools: ["preview", "switch", "validate"] },
   { name: "nvidia-smi failing (no driver)", env: { MYIA_NVIDIA_SMI_SCENARIO: "no-driver" }, reason: /host: nvidia-smi failed on the host: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver/, tools: ["preview", "switch", "validate"] },
   { name: "a GPU index that is not there", env: { MYIA_NVIDIA_SMI_SCENARIO: "rtx4090x1" }, reason: /host\.gpus: GPU 1 is not on the host \(it has GPUs 0\); use indices that `nvidia-smi -L` lists/, tools: ["preview", "switch"] },
-  { name: "a GPU of another size", env: { MYIA_NVIDIA_SMI_SCENARIO: "h200x2-idle" }, reason: /host\.gpuMemoryMiB: the plan assumes 24564 MiB per GPU but GPU 0 \(.*H200.*\) has \d+ MiB; set host\.gpuMemoryMiB to \d+/, tools: ["preview", "switch"] },
+  { name: "a GPU of another size", env: { MYIA_NVIDIA_SMI_SCENARIO: smallerGpus() }, reason: /host\.gpuMemoryMiB: the plan assumes 24564 MiB per GPU but GPU 0 \(NVIDIA GeForce RTX 4080\) has 16376 MiB; set host\.gpuMemoryMiB to 16376/, tools: ["preview", "switch"] },
   { name: "memory used by others", env: { MYIA_NVIDIA_SMI_SCENARIO: "rtx4090x2-busy" }, reason: /host\.gpus: GPU \d has \d+ MiB free of 24564 MiB once processes not of this project are counted.*lower vllm\.gpuMemoryUtilization to at most/, tools: ["preview", "switch"] },
   { name: "the nvidia runtime not registered", env: { PATH: `${noRuntime}:${join(REPO, "standin/nvidia")}:${process.env.PATH}` }, reason: /host: Docker on the host has no "nvidia" runtime \(it has runc\); install nvidia-container-toolkit/, tools: ["preview", "switch"] },
   {
     name: "a foreign container on our GPUs",
     setup: async () => {
-      const c = await docker.createContainer({ name: FOREIGN, Image: "vllm/vllm-openai:v0.11.0", Cmd: ["Qwen/Qwen3-32B-AWQ", "--port", "9999"], Env: ["NVIDIA_VISIBLE_DEVICES=1"] });
+      // As `docker run --gpus device=1`, the way another tool on the box would take a GPU.
+      const c = await docker.createContainer({
+        name: FOREIGN,
+        Image: "caddy:2.11.9",
+        Cmd: ["caddy", "respond", "--listen", ":9999", "busy"],
+        HostConfig: { DeviceRequests: [{ Driver: "nvidia", DeviceIDs: ["1"], Capabilities: [["gpu"]] }] },
+      });
       await c.start();
     },
     teardown: () => remove(FOREIGN),
@@ -72,7 +88,7 @@ function runTool(tool: "switch" | "validate", env: NodeJS.ProcessEnv): { status:
   const args =
     tool === "switch"
       ? ["tools/switch.ts", "--to", "medium", "--dir", project.workDir]
-      : ["tools/validate.ts", "--stack", "medium", "--dir", project.workDir, "--url", "http://127.0.0.1:9", "--requests", "1"];
+      : ["tools/validate.ts", "--stack", "medium", "--dir", project.workDir, "--url", "http://127.0.0.1:59999", "--requests", "1"];
   const r = spawnSync(process.execPath, ["--import", "tsx", ...args], { cwd: REPO, encoding: "utf8", env: { ...env, MYIA_API_KEY: API_KEY } });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }

@@ -25,7 +25,11 @@ process.on("uncaughtException", () => undefined);
 
 (async () => {
   const envVars = localBackendEnv(spec.backend, spec.passphrase);
-  const stack = await programStack(spec.stack, spec.workDir, envVars);
+  // No CLI or plugin: the tools' one line, reported like any failed operation.
+  const stack = await programStack(spec.stack, spec.workDir, envVars).catch((e: Error) => {
+    console.log(`REPORT ${JSON.stringify({ ok: false, output: e.message })}`);
+    process.exit(0);
+  });
   let output = "";
   const onOutput = (s: string) => (output += s);
   const report: Record<string, unknown> = { ok: true };

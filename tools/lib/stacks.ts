@@ -1,5 +1,7 @@
 /** The project's stacks, read from their committed files. */
 import { execFileSync } from "node:child_process";
+import { toolFailure } from "../../components/host/checks";
+import { sshFailure, sshTarget } from "../../components/host/ssh";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { validateStack } from "../../components/config/load";
@@ -23,12 +25,26 @@ export function loadStack(stack: string, dir: string = REPO): ValidatedProfile {
   return v.profile;
 }
 
-/** The stacks whose containers of this project run on that Docker host. */
+/**
+ * The stacks whose containers of this project run on that Docker host. A
+ * host it cannot ask fails in the probe's one line (Docker down, ssh refused,
+ * ...), not with the docker CLI's own error.
+ */
 export function servingStacks(docker: string): string[] {
-  const out = execFileSync("docker", ["ps", "--filter", `label=${PROJECT_LABEL}=${PROJECT_NAME}`, "--filter", "status=running", "--format", '{{.Label "org.myia.stack"}}'], {
-    encoding: "utf8",
-    env: { ...process.env, DOCKER_HOST: docker },
-  });
+  let out: string;
+  try {
+    out = execFileSync("docker", ["ps", "--filter", `label=${PROJECT_LABEL}=${PROJECT_NAME}`, "--filter", "status=running", "--format", '{{.Label "org.myia.stack"}}'], {
+      encoding: "utf8",
+      env: { ...process.env, DOCKER_HOST: docker },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (e) {
+    const said = `${(e as { stderr?: string }).stderr ?? ""}`.trim() || (e as Error).message;
+    const ssh = sshTarget(docker);
+    // docker's own ssh says what ssh said after "stderr=".
+    const sshSaid = /stderr=(.*)$/s.exec(said)?.[1];
+    throw new Error(ssh && sshSaid ? sshFailure(ssh, sshSaid) : toolFailure("docker", said, ssh?.user));
+  }
   return out.split("\n").filter(Boolean);
 }
 
