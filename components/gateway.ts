@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ValidatedProfile } from "./config/schema";
 import { labelList } from "./containerSpec";
 import { caRootScript, clientsScript, gatewayGateScript } from "./gateway/gate";
-import { ADMIN_SOCKET, CA_ROOT_PATH, CA_VOLUME, gatewayContainerName, gatewayLabels, gatewayRender, tlsNames, UPSTREAM_KEY_ENV } from "./gateway/spec";
+import { ADMIN_SOCKET, CA_ROOT_PATH, CA_VOLUME, DRAIN_FILE, gatewayContainerName, gatewayLabels, gatewayRender, tlsNames, UPSTREAM_KEY_ENV } from "./gateway/spec";
 import { ClientKey, gatewayCaddyfile, PROVIDED_CERT, PROVIDED_KEY } from "./gateway/caddyfile";
 import { UNGUARDED_ROUTES } from "./vllm/routes";
 
@@ -131,6 +131,7 @@ export class Gateway extends pulumi.ComponentResource {
           port: p.server.port,
           timeoutSeconds: 60,
           refusedPath: UNGUARDED_ROUTES[0].path,
+          drainFile: DRAIN_FILE,
           tls: { mode: tls, name: tlsNames(p)[0], caRoot: CA_ROOT_PATH },
         }),
         environment: dockerEnv,

@@ -9,7 +9,8 @@
  * touched: the script refuses, names it, and says what to do (the host probe
  * already fails the preview on it).
  */
-import { ROLE_LABEL } from "./gateway/spec";
+import { writeIntoContainer } from "./gateway/gate";
+import { DRAIN_FILE, ROLE_LABEL } from "./gateway/spec";
 import { FOREIGN_GPUS, PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
 
 export interface TakeoverArgs {
@@ -18,6 +19,12 @@ export interface TakeoverArgs {
   gpus: readonly number[];
   /** Seconds `docker stop` gives a model server to exit. */
   stopTimeoutSeconds?: number;
+  /**
+   * Seconds the gateways of the models about to stop refuse new requests
+   * (503, Retry-After) while those in flight finish, before anything stops;
+   * 0 stops at once. It ends as soon as no request is in flight.
+   */
+  drainSeconds?: number;
   /**
    * This stack's container, found differing from the declared one (changed
    * by hand, or a config change not applied yet): stopped and renamed first,
@@ -47,7 +54,7 @@ shares() { # $1: a GPU list such as "0,1" or "all"
   return 1
 }
 refused=0
-victims=""; said=""; stopped=" "; gateways=""
+victims=""; said=""; stopped=" "; gateways=""; draining=""; draining_names=""
 for id in $(docker ps -q); do
   info=$(docker inspect -f '{{.Name}}|{{index .Config.Labels "${PROJECT_LABEL}"}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.gpu-lease"}}|{{.HostConfig.Runtime}}|{{len .HostConfig.DeviceRequests}}|{{index .Config.Labels "${ROLE_LABEL}"}}|{{index .Config.Labels "org.myia.upstream"}}' "$id") || continue
   name=\${info%%|*}; name=\${name#/}; rest=\${info#*|}
@@ -87,9 +94,43 @@ for g in $gateways; do
     *) [ "$(docker inspect -f '{{.State.Running}}' "$upstream" 2>/dev/null)" = true ] && continue ;;
   esac
   victims="$victims $id"
+  # A gateway whose model stops now drains first; one in front of a model
+  # already stopped has nothing in flight.
+  case "$stopped" in *" $stack "*) draining="$draining $name|$upstream"; draining_names="$draining_names $name" ;; esac
   said="$said
 stopped $name (the gateway of stack $stack, whose model is stopped)"
 done
+# Drain: the gateways of the models about to stop admit nothing new (503
+# with Retry-After); the models finish what is in flight (vLLM's own count),
+# up to ${a.drainSeconds ?? 0} s; then everything stops at once.
+if [ -n "$draining" ] && [ ${a.drainSeconds ?? 0} -gt 0 ]; then
+  models=""
+  for g in $draining; do
+    gname=\${g%%|*}; models="$models \${g#*|}"
+    ${writeIntoContainer("$gname", DRAIN_FILE, "1")} || echo "could not drain $gname: its model stops with requests in flight" >&2
+  done
+  t0=$(date +%s); first=""
+  while :; do
+    busy=0
+    for m in $models; do
+      port=$(docker inspect -f '{{json .Config.Cmd}}' "$m" 2>/dev/null | sed -n 's/.*"--port","\\([0-9]*\\)".*/\\1/p')
+      n=$(docker exec "$m" curl -s --max-time 2 "http://localhost:\${port:-8000}/metrics" 2>/dev/null | awk '/^vllm:num_requests_(running|waiting)[{ ]/ {s+=$2} END {print s+0}')
+      busy=$((busy + \${n:-0}))
+    done
+    [ -n "$first" ] || first=$busy
+    if [ "$busy" -eq 0 ]; then
+      said="$said
+drained:$draining_names refused new requests (503, Retry-After), and the $first in flight finished in $(( $(date +%s) - t0 )) s"
+      break
+    fi
+    if [ $(( $(date +%s) - t0 )) -ge ${a.drainSeconds ?? 0} ]; then
+      said="$said
+drained:$draining_names for ${a.drainSeconds ?? 0} s (gateway.drainSeconds); $busy request(s) still in flight are cut by the stop"
+      break
+    fi
+    sleep 0.2
+  done
+fi
 # One call, so the models and their gateways stop together: the outage
 # starts once, not once per container.
 if [ -n "$victims" ]; then

@@ -114,7 +114,7 @@ export class VllmService extends pulumi.ComponentResource {
     this.takeover = new command.local.Command(
       `${name}-takeover`,
       {
-        create: drift.apply((why) => takeoverScript({ stack: args.stack, gpus: p.host.gpus, drifted: why ? { name: p.server.containerName, why } : undefined })),
+        create: drift.apply((why) => takeoverScript({ stack: args.stack, gpus: p.host.gpus, drainSeconds: p.gateway.enabled ? p.gateway.drainSeconds : 0, drifted: why ? { name: p.server.containerName, why } : undefined })),
         environment: dockerEnv,
         triggers: [holders, drift],
       },

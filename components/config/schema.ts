@@ -181,6 +181,12 @@ export const GatewaySchema = z.strictObject({
     .default([]),
   /** HTTPS on the public port (the default), and the certificate it serves. */
   tls: GatewayTlsSchema.prefault({}),
+  /**
+   * Before its model stops for another stack's, the gateway refuses new
+   * requests (503, Retry-After) and waits up to this long for those in
+   * flight to finish; it stops as soon as none is. 0 stops at once, cutting them.
+   */
+  drainSeconds: z.int().nonnegative().max(3600, { error: "must be at most 3600 seconds" }).default(30),
 });
 
 export const ProfileSchema = z.strictObject({

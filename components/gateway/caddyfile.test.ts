@@ -8,6 +8,7 @@ const base: GatewayRender = {
   upstream: "vllm-vl:5003",
   upstreamKeyEnv: "MYIA_UPSTREAM_KEY",
   adminSocket: "/config/caddy-admin.sock",
+  drainFile: "/config/myia-drain",
   tls: { mode: "internal", names: ["gpu-box", "localhost", "127.0.0.1", "fd00::1"] },
   maxBodyBytes: 16 * 2 ** 20,
   expose: [],
@@ -53,6 +54,15 @@ describe("gatewayCaddyfile", () => {
     assert.equal(withClients.replace(/\t\t"Bearer [^\n]*\n/g, "").replace(/^# .*\n/gm, ""), text.replace(/^# .*\n/gm, ""), "the keys are the only difference");
   });
 
+  it("drains on its switch: 503 with Retry-After for everything, /health included, checked before any other route", () => {
+    const drain = text.indexOf("\t@draining vars {file./config/myia-drain} 1\n\thandle @draining {");
+    assert.ok(drain > 0, text);
+    assert.match(text, /handle @draining \{\n\t\theader Retry-After 10\n[^}]*respond `[^`]*being switched off[^`]*` 503/);
+    // Named matchers keep their order in the Caddyfile: the drain comes before /health and /v1.
+    assert.ok(drain < text.indexOf("\t@health path /health") && drain < text.indexOf("@key"));
+    assert.doesNotMatch(text, /handle \/health/, "an inline path matcher would be sorted before the drain");
+  });
+
   it("sends vLLM its own key from the environment, never the client's, and only on /v1", () => {
     assert.equal(text.match(/header_up Authorization "Bearer \{env\.MYIA_UPSTREAM_KEY\}"/g)?.length, 1);
     assert.doesNotMatch(text, /\{\$MYIA_UPSTREAM_KEY\}/, "a {$VAR} would be substituted into the loaded config");
@@ -65,7 +75,7 @@ describe("gatewayCaddyfile", () => {
 
   it("forwards only /v1 and /v1/* with the key; /health without; everything else is answered by the gateway", () => {
     assert.match(text, /@api path \/v1 \/v1\/\*/);
-    assert.match(text, /handle \/health \{/);
+    assert.match(text, /@health path \/health\n\thandle @health \{/);
     assert.match(text, /respond `[^`]*` 404/);
     assert.match(text, /respond `[^`]*` 401/);
     for (const r of UNGUARDED_ROUTES) assert.ok(!text.includes(r.path), `${r.path} must not be named, let alone proxied`);

@@ -26,6 +26,12 @@ export interface GatewayRender {
   upstreamKeyEnv: string;
   /** The admin API's unix socket inside the container (`caddy reload` talks to it). */
   adminSocket: string;
+  /**
+   * A file in the container whose content "1" makes the gateway refuse every
+   * request with 503 and Retry-After (a drain before its model stops), read
+   * at each request; anything else, or no file, serves.
+   */
+  drainFile: string;
   /** HTTPS on the port (the certificate from Caddy's CA, or the one provided), or plain HTTP. */
   tls: { mode: "internal" | "provided" | "off"; names: readonly string[] };
   /** The largest request body forwarded, bytes; a larger one gets 413. */
@@ -43,6 +49,9 @@ export interface ClientKey {
 /** Where a provided certificate and key are put in the gateway's container. */
 export const PROVIDED_CERT = "/etc/caddy/tls/cert.pem";
 export const PROVIDED_KEY = "/etc/caddy/tls/key.pem";
+
+/** Seconds a refused client is told to wait while the gateway drains (the next model's load is longer). */
+export const DRAIN_RETRY_AFTER = 10;
 
 /** The placeholder the clients' map sets: the name of the client whose key came, or "". */
 const CLIENT = "myia_client";
@@ -129,7 +138,17 @@ export function gatewayCaddyfile(g: GatewayRender, clients: readonly ClientKey[]
     `\t}`,
     // Early (<): read before the header sent upstream replaces the client's.
     `\tlog_append <client {${CLIENT}}`,
-    `\thandle ${HEALTH_PATH} {`,
+    // Draining: before its model stops, nothing new is admitted, /health
+    // included (a load balancer sees it go); requests in flight go on. First:
+    // handles with named matchers keep their order, path ones would sort first.
+    `\t@draining vars {file.${g.drainFile}} 1`,
+    `\thandle @draining {`,
+    `\t\theader Retry-After ${DRAIN_RETRY_AFTER}`,
+    `\t\theader Content-Type application/json`,
+    `\t\trespond \`{"error":{"message":"this model is being switched off; retry in a few seconds","code":503}}\` 503`,
+    `\t}`,
+    `\t@health path ${HEALTH_PATH}`,
+    `\thandle @health {`,
     proxy("\t\t"),
     `\t}`,
     ...exposed,

@@ -24,12 +24,25 @@ export interface GatewayGateArgs {
   timeoutSeconds: number;
   /** An unguarded route, which must be refused without the key. */
   refusedPath: string;
+  /** The drain switch, set to serve first (a gateway started again after a drain). */
+  drainFile: string;
   /**
    * How the gateway serves: https checked against the CA whose root is at
    * caRoot in the gateway (internal), https unchecked (provided: the user's
    * CA is not known here), or plain http. name: a name in the certificate.
    */
   tls: { mode: "internal" | "provided" | "off"; name: string; caRoot: string };
+}
+
+/**
+ * POSIX sh: writes `value` into the file `path` of a running container (the
+ * Caddy image has no shell: a tar on `docker cp`'s stdin). The gateway's
+ * drain switch: "1" drains, "0" serves.
+ */
+export function writeIntoContainer(container: string, path: string, value: string): string {
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+  const file = path.slice(path.lastIndexOf("/") + 1);
+  return `(d=$(mktemp -d) && printf '%s' ${JSON.stringify(value)} > "$d/${file}" && tar -C "$d" -cf - ${file} | docker cp - ${JSON.stringify(`${container}:${dir}`)}; rc=$?; rm -rf "$d"; exit $rc)`;
 }
 
 /** `docker cp` of one file out of a container, to stdout (the Caddy image has no cat). */
@@ -48,6 +61,8 @@ export function gatewayGateScript(a: GatewayGateArgs): string {
       ? `${copyOut(a.gatewayName, a.tls.caRoot)} | docker exec -i ${from} curl ${opts} --cacert /dev/stdin${connect} ${base}${path}`
       : `docker exec ${from} curl ${opts}${a.tls.mode === "provided" ? " --insecure" : ""}${connect} ${base}${path}`;
   return `set -u
+# Started again after its model was switched off: serve again.
+${writeIntoContainer(a.gatewayName, a.drainFile, "0")} || echo "gateway ${a.gatewayName}: could not reset its drain switch ${a.drainFile}" >&2
 deadline=$(( $(date +%s) + ${a.timeoutSeconds} ))
 while ! ${curl("-fsS -o /dev/null --max-time 2", "/health")} >/dev/null 2>&1; do
   running=$(docker inspect -f '{{.State.Running}}' ${gw} 2>&1)

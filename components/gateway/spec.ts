@@ -25,6 +25,9 @@ export const CA_VOLUME = "myia-vllm-ca";
 /** The root certificate of Caddy's CA, inside a gateway's container (public; its key stays beside it, in the volume). */
 export const CA_ROOT_PATH = "/data/caddy/pki/authorities/local/root.crt";
 
+/** The gateway's drain switch (see GatewayRender.drainFile), in its config folder. */
+export const DRAIN_FILE = "/config/myia-drain";
+
 /** The names the gateway serves HTTPS on: the configured ones, the host's address, and loopback. */
 export function tlsNames(p: ValidatedProfile): string[] {
   return [...new Set([p.host.address, ...p.gateway.tls.names, "localhost", "127.0.0.1"])];
@@ -49,6 +52,7 @@ export function gatewayRender(p: ValidatedProfile): GatewayRender {
     upstream: `${p.server.containerName}:${p.server.port}`,
     upstreamKeyEnv: UPSTREAM_KEY_ENV,
     adminSocket: ADMIN_SOCKET,
+    drainFile: DRAIN_FILE,
     tls: { mode: p.gateway.tls.mode, names: tlsNames(p) },
     maxBodyBytes: p.gateway.maxBodyMiB * 2 ** 20,
     expose: p.gateway.expose,

@@ -198,6 +198,29 @@ describe("gateway with the real engine", { skip: needsPlugins }, () => {
     assert.equal((await call("/metrics", null)).status, 401);
   });
 
+  it("a migration drains the serving gateway: a stream in flight ends whole, a new request gets 503 with Retry-After, then the model stops", async () => {
+    // 150 tokens at 40 ms: about 6 s, in flight when the takeover begins.
+    const stream = fetch(`${BASE}/v1/chat/completions`, { method: "POST", headers: auth(API_KEY), body: JSON.stringify(chatBody("Go on.", { stream: true, min_tokens: 150 })) }).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 300));
+    const migration = op(MEDIUM.stack, { op: "up" });
+    // New requests while it drains: refused cleanly, before any byte of a reply.
+    let refused: { status: number; retryAfter: string | null; text: string } | undefined;
+    for (let i = 0; i < 200 && !refused; i++) {
+      const r = await fetch(`${BASE}/v1/models`, { headers: auth(API_KEY) }).catch(() => undefined);
+      if (r && r.status === 503) refused = { status: r.status, retryAfter: r.headers.get("retry-after"), text: await r.text() };
+      else await new Promise((res) => setTimeout(res, 100));
+    }
+    const text = await stream;
+    const r = await migration;
+    assert.equal(r.ok, true, r.output);
+    assert.ok(refused, "no 503 while the gateway drained");
+    assert.equal(refused.retryAfter, "10");
+    assert.match(refused.text, /being switched off/);
+    assert.match(text, /"finish_reason":"(stop|length)"/, `the stream in flight was cut: ${text.slice(-200)}`);
+    assert.match(text, /data: \[DONE\]/);
+    assert.match(r.output, new RegExp(`drained: ${GATEWAY} refused new requests \\(503, Retry-After\\), and the 1 in flight finished in \\d+ s`));
+  });
+
   it("migration stops the gateway with its model; rollback brings both back", async () => {
     await up(MEDIUM.stack);
     assert.equal((await inspect(VL.container))?.State.Status, "exited");
