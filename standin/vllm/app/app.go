@@ -154,6 +154,15 @@ func Run(o Options) int {
 		srvCfg.NoAccessLog = true
 	}
 	srvCfg.Version = tab.VLLM
+	// SIGTERM as the release does: only releases with --shutdown-timeout
+	// (0.34) end or drain streams; 0.11 leaves them stalled.
+	srvCfg.Shutdown = server.ShutdownStall
+	if tableHas(tab, "--shutdown-timeout") {
+		srvCfg.Shutdown = server.ShutdownAbort
+		if n, ok := res.Values["shutdown_timeout"].(int64); ok && n > 0 {
+			srvCfg.Shutdown, srvCfg.ShutdownTimeout = server.ShutdownDrain, time.Duration(n)*time.Second
+		}
+	}
 	srvCfg.OnDie = func() { close(die) }
 	srv := server.New(srvCfg)
 
@@ -273,6 +282,18 @@ func settings(res *argparse.Result, env func(string) string) (*settingsT, error)
 	}
 	c.DevMode = env("VLLM_SERVER_DEV_MODE") == "1"
 	return s, nil
+}
+
+// tableHas tells whether the release's parser has that option.
+func tableHas(t *flagtable.Table, name string) bool {
+	for _, o := range t.Options {
+		for _, n := range o.Names {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // mmLimits is --limit-mm-per-prompt, or a default from the model's name:

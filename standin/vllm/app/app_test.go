@@ -90,11 +90,13 @@ func TestServeThenSIGTERM(t *testing.T) {
 	}
 	t0 := time.Now()
 	r.stop <- os.Interrupt
-	if c := r.exit(t, 2*time.Second); c != 0 {
+	if c := r.exit(t, 3*time.Second); c != 0 {
 		t.Fatalf("exit %d", c)
 	}
-	if d := time.Since(t0); d > time.Second {
-		t.Fatalf("shutdown took %v", d)
+	// The table here has no --shutdown-timeout: 0.11's SIGTERM, whose
+	// EngineCore takes about a second to exit (server/shutdown.go).
+	if d := time.Since(t0); d < time.Second || d > 2*time.Second {
+		t.Fatalf("shutdown took %v, want about 1 s", d)
 	}
 }
 

@@ -75,6 +75,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, cerr.code, cerr.typ, cerr.msg)
 		return
 	}
+	if s.terminating() {
+		s.newAfterTerm(r.Context(), w, resp, stream)
+		return
+	}
 	if stream {
 		s.writeStream(r.Context(), w, resp)
 		return
@@ -462,6 +466,10 @@ func (s *Server) writeStream(ctx context.Context, w http.ResponseWriter, c *comp
 	for _, piece := range strings.SplitAfter(c.content, " ") {
 		if !s.pace(ctx, 1) {
 			s.aborted(c)
+			return
+		}
+		if s.cutNow() {
+			s.cutStream(ctx, w)
 			return
 		}
 		chunk(map[string]any{"content": piece}, nil)

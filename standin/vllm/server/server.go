@@ -36,6 +36,10 @@ type Config struct {
 	// TokenDelay is STANDIN_TOKEN_MS: the time between two streamed tokens
 	// (and per token before a whole reply), so a stream is paced like a model's.
 	TokenDelay time.Duration
+	// Shutdown is what SIGTERM does to requests in flight, as the release does (shutdown.go).
+	Shutdown Shutdown
+	// ShutdownTimeout is --shutdown-timeout (ShutdownDrain's bound).
+	ShutdownTimeout time.Duration
 }
 
 // Server answers the routes.
@@ -51,6 +55,9 @@ type Server struct {
 	abortN   atomic.Int64
 	mux      *http.ServeMux
 	createdS int64
+	term     chan struct{}
+	termOnce sync.Once
+	termAt   time.Time
 }
 
 // New builds a server.
@@ -61,7 +68,7 @@ func New(cfg Config) *Server {
 	if cfg.Started.IsZero() {
 		cfg.Started = time.Now()
 	}
-	s := &Server{cfg: cfg, createdS: cfg.Started.Unix()}
+	s := &Server{cfg: cfg, createdS: cfg.Started.Unix(), term: make(chan struct{})}
 	for _, k := range cfg.APIKeys {
 		if k != "" {
 			s.keys = append(s.keys, sha256.Sum256([]byte(k)))
@@ -268,11 +275,8 @@ func (s *Server) Serve(ln net.Listener, stop <-chan struct{}, grace time.Duratio
 		return err
 	case <-stop:
 	}
-	ctx, cancel := contextWithTimeout(grace)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		srv.Close()
-	}
+	_ = grace
+	s.shutdown(srv, ln)
 	return nil
 }
 
