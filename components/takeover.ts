@@ -118,6 +118,11 @@ if [ -n "$draining" ] && [ ${a.drainSeconds ?? 0} -gt 0 ]; then
       busy=$((busy + \${n:-0}))
     done
     [ -n "$first" ] || first=$busy
+    if [ "$busy" -eq 0 ] && [ "$first" -eq 0 ]; then
+      said="$said
+drained:$draining_names: nothing was in flight"
+      break
+    fi
     if [ "$busy" -eq 0 ]; then
       said="$said
 drained:$draining_names refused new requests (503, Retry-After), and the $first in flight finished in $(( $(date +%s) - t0 )) s"

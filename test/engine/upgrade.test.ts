@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { supportedVersions } from "../../components/vllm/catalog";
 import { clientFromOutputs } from "../../tools/lib/client";
-import { mustInspect, removeLeftovers } from "../helpers/docker";
+import { docker, mustInspect, removeLeftovers } from "../helpers/docker";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
 import { REPO } from "../helpers/profile";
 
@@ -33,7 +33,12 @@ async function up() {
   return r;
 }
 
-const image = async () => (await mustInspect(VL.container)).Config.Image;
+/** The release the container runs: the tag whose image it was created from (the provider gives the image's id). */
+const image = async () => {
+  const id = (await mustInspect(VL.container)).Image;
+  for (const v of [OLD, NEW]) if ((await docker.getImage(`vllm/vllm-openai:v${v}`).inspect()).Id === id) return `vllm/vllm-openai:v${v}`;
+  return id;
+};
 const answers = async () => (await fetch(`https://127.0.0.1:${VL.port}/v1/models`, { headers: { authorization: `Bearer ${API_KEY}` } })).status;
 
 describe("a vLLM upgrade is a migration", { skip: needsPlugins }, () => {
