@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parseCli } from "./cli";
@@ -45,7 +46,12 @@ describe("every tool's command line", () => {
 });
 
 describe("npm run ca", () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(REPO, "tools", "ca.ts"), ...args], { cwd: REPO, encoding: "utf8", env: { ...process.env, DOCKER_HOST: "unix:///nonexistent.sock", PULUMI_BACKEND_URL: "file:///nonexistent-backend" } });
+  // A project whose stack is deployed nowhere: no backend, and a Docker host that does not answer.
+  const dir = mkdtempSync(join(tmpdir(), "myia-ca-"));
+  writeFileSync(join(dir, "Pulumi.yaml"), readFileSync(join(REPO, "Pulumi.yaml")));
+  writeFileSync(join(dir, "Pulumi.medium-vl.yaml"), `${readFileSync(join(REPO, "Pulumi.medium-vl.yaml"), "utf8")}  myia-vllm:host:\n    docker: unix:///tmp/myia-ca-test-no-docker.sock\n`);
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", join(REPO, "tools", "ca.ts"), ...args, "--dir", dir], { cwd: REPO, encoding: "utf8", env: { ...process.env, PULUMI_BACKEND_URL: `file://${join(dir, "no-backend")}` } });
   it("needs --stack: one line and the usage, exit 2", () => {
     const r = run();
     assert.equal(r.status, 2);
