@@ -2,9 +2,10 @@
  * One Pulumi operation on one stack, through the Automation API with this
  * program inline, in a process of its own (a failed run leaves rejected
  * promises behind in the process that ran the program). Prints
- * `REPORT <json>`. Used by test/engine/lifecycle.test.ts.
+ * its report as JSON in spec.reportFile. Used by test/engine/lifecycle.test.ts.
  */
 import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { localBackendEnv, programStack } from "../../tools/lib/engine";
 
 export interface EngineOp {
@@ -17,9 +18,22 @@ export interface EngineOp {
   config?: Record<string, { value: string; secret?: boolean }>;
   /** For configure: keys to remove. */
   remove?: string[];
+  /** Where the report is written (JSON). */
+  reportFile: string;
 }
 
 const spec = JSON.parse(process.argv[2]) as EngineOp;
+
+/**
+ * The report goes to a file the parent names, not to stdout: a failed up's
+ * output runs to 100 KB and more, and a line that long on a pipe can be
+ * split by another writer (the CLI's children share the stream).
+ */
+function writeReport(r: Record<string, unknown>): never {
+  writeFileSync(spec.reportFile, JSON.stringify(r));
+  console.log("REPORT-WRITTEN");
+  process.exit(0);
+}
 process.on("unhandledRejection", () => undefined);
 process.on("uncaughtException", () => undefined);
 
@@ -27,8 +41,7 @@ process.on("uncaughtException", () => undefined);
   const envVars = localBackendEnv(spec.backend, spec.passphrase);
   // No CLI or plugin: the tools' one line, reported like any failed operation.
   const stack = await programStack(spec.stack, spec.workDir, envVars).catch((e: Error) => {
-    console.log(`REPORT ${JSON.stringify({ ok: false, output: e.message })}`);
-    process.exit(0);
+    writeReport({ ok: false, output: e.message });
   });
   let output = "";
   const onOutput = (s: string) => (output += s);
@@ -72,6 +85,5 @@ process.on("uncaughtException", () => undefined);
     output += `\n${(e as Error).message}`;
   }
   report.output = output;
-  console.log(`REPORT ${JSON.stringify(report)}`);
-  process.exit(0);
+  writeReport(report);
 })();

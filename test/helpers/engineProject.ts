@@ -4,7 +4,7 @@
  * (test/helpers/engineOp.ts, each in a process of its own).
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,8 +51,10 @@ export function engineProject(extraEnv: Record<string, string> = {}) {
   });
 
   /** One engine operation, in a process of its own; asynchronous, so an outage probe keeps running. */
-  function op(stack: string, o: Omit<EngineOp, "workDir" | "backend" | "passphrase" | "stack">, started?: (pid: number) => void): Promise<OpReport> {
-    const spec: EngineOp = { workDir, backend, passphrase, stack, ...o };
+  let opNo = 0;
+  function op(stack: string, o: Omit<EngineOp, "workDir" | "backend" | "passphrase" | "stack" | "reportFile">, started?: (pid: number) => void): Promise<OpReport> {
+    const reportFile = join(root, `report-${++opNo}.json`);
+    const spec: EngineOp = { workDir, backend, passphrase, stack, reportFile, ...o };
     // Its own process group, so an interrupted run can be killed whole (the pulumi CLI included).
     const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "test/helpers/engineOp.ts"), JSON.stringify(spec)], { cwd: REPO, detached: true, env: env() });
     started?.(child.pid!);
@@ -62,10 +64,10 @@ export function engineProject(extraEnv: Record<string, string> = {}) {
     child.stderr.on("data", (d: Buffer) => (stderr += d));
     return new Promise((resolve, reject) => {
       child.on("close", () => {
-        const line = stdout.split("\n").find((l) => l.startsWith("REPORT "));
-        if (!line && started) return resolve({ ok: false, output: `killed\n${stdout}`, killed: true });
-        if (!line) return reject(new Error(`no report from ${o.op} ${stack}:\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`));
-        const report = JSON.parse(line.slice(7)) as OpReport;
+        const written = existsSync(reportFile);
+        if (!written && started) return resolve({ ok: false, output: `killed\n${stdout}`, killed: true });
+        if (!written) return reject(new Error(`no report from ${o.op} ${stack}:\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`));
+        const report = JSON.parse(readFileSync(reportFile, "utf8")) as OpReport;
         captured.push(report.output);
         // Every operation's output stays beside the test's state, for a human to read.
         writeFileSync(join(root, `${String(captured.length).padStart(2, "0")}-${stack}-${o.op}.log`), report.output);
