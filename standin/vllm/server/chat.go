@@ -19,10 +19,6 @@ import (
 	"time"
 )
 
-func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), d)
-}
-
 // ImageInfo is what the stand-in "sees" in an image.
 type ImageInfo struct {
 	Width, Height int

@@ -276,7 +276,7 @@ func (s *Server) Serve(ln net.Listener, stop <-chan struct{}, grace time.Duratio
 	case <-stop:
 	}
 	_ = grace
-	s.shutdown(srv, ln)
+	s.shutdown(srv)
 	return nil
 }
 

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"time"
 )
@@ -79,7 +78,7 @@ func writeSSE(w http.ResponseWriter, data string) {
 
 // shutdown runs after SIGTERM (Serve's stop): the listener as the release
 // leaves it, then the wait for what is in flight.
-func (s *Server) shutdown(srv *http.Server, ln net.Listener) {
+func (s *Server) shutdown(srv *http.Server) {
 	s.Terminate()
 	switch s.cfg.Shutdown {
 	case ShutdownStall:
@@ -102,7 +101,6 @@ func (s *Server) shutdown(srv *http.Server, ln net.Listener) {
 			srv.Close()
 		}
 	}
-	_ = ln
 }
 
 // newAfterTerm answers a request that arrives after SIGTERM: 0.11 serves
