@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { checkHost, gpuHoldersKey, gpuLease } from "./host/checks";
-import { HostProbe, OwnContainer, parseProbe, probeScript } from "./host/probe";
+import { HostProbe, OwnContainer, parseProbe, probeScript, type ProjectNetwork } from "./host/probe";
 import { sshFailure, sshOptions, sshShellArgv, sshTarget } from "./host/ssh";
 
 /** What the host grants a stack that passed its checks. */
@@ -16,6 +16,8 @@ export interface HostGrant {
   holdersKey: string;
   /** The container named as this stack's, as the host has it (drift detection). */
   own?: OwnContainer;
+  /** This project's networks on the host, and who made them (drift detection). */
+  networks: ProjectNetwork[];
 }
 
 export interface GpuHostArgs {
@@ -90,7 +92,7 @@ export class GpuHost extends pulumi.ComponentResource {
       if (errors.length > 0) {
         throw new pulumi.RunError([`host ${name}: ${errors.length} check(s) failed:`, ...errors.map((e) => `  ${e}`)].join("\n"));
       }
-      return { lease: gpuLease(name, args.gpus), holdersKey: gpuHoldersKey(probe, args.stack, args.gpus), own: probe.own };
+      return { lease: gpuLease(name, args.gpus), holdersKey: gpuHoldersKey(probe, args.stack, args.gpus), own: probe.own, networks: probe.networks };
     });
     this.registerOutputs({ probe: this.probe });
   }

@@ -10,6 +10,7 @@
  * already fails the preview on it).
  */
 import { writeIntoContainer } from "./gateway/gate";
+import { networkRepairScript } from "./gateway/network";
 import { DRAIN_FILE, ROLE_LABEL } from "./gateway/spec";
 import { FOREIGN_GPUS, PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
 
@@ -31,6 +32,8 @@ export interface TakeoverArgs {
    * so the declared container can be created in its place.
    */
   drifted?: { name: string; why: string };
+  /** The stack's private network and this stack's containers on it: made again if it is gone (see networkRepairScript). */
+  network?: { name: string; containers: string[] };
 }
 
 export function takeoverScript(a: TakeoverArgs): string {
@@ -46,8 +49,9 @@ export function takeoverScript(a: TakeoverArgs): string {
         "",
       ].join("\n")
     : "";
+  const network = a.network ? `${networkRepairScript(a.network.name, a.stack, a.network.containers)}\n` : "";
   return `set -u
-${repair}want=",${want},"
+${repair}${network}want=",${want},"
 shares() { # $1: a GPU list such as "0,1" or "all"
   [ "$1" = all ] && return 0
   for g in $(echo "$1" | tr ',' ' '); do case "$want" in *",$g,"*) return 0 ;; esac; done

@@ -6,8 +6,8 @@ import type { GpuHost, HostGrant } from "./gpuHost";
 import { configHash, gpuRequest, healthcheck, imageRef, labelList, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
 import { Gateway } from "./gateway";
 import type { ClientKey } from "./gateway/caddyfile";
-import { gatewayImageRef, gatewayScheme, networkName } from "./gateway/spec";
-import { PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
+import { networkEnsureScript, networkGoneWarning, networkLabels, networkRemoveScript } from "./gateway/network";
+import { gatewayContainerName, gatewayImageRef, gatewayScheme, networkName } from "./gateway/spec";
 import { ownDrift } from "./host/drift";
 import { readyGateScript } from "./readyGate";
 import { takeoverScript } from "./takeover";
@@ -43,8 +43,10 @@ export class VllmService extends pulumi.ComponentResource {
   public readonly takeover: command.local.Command;
   public readonly container: docker.Container;
   public readonly ready: command.local.Command;
-  /** The stack's private network (vLLM and its gateway); absent with gateway.enabled false. */
-  public readonly network?: docker.Network;
+  /** Makes the stack's private network (vLLM and its gateway); absent with gateway.enabled false. */
+  public readonly network?: command.local.Command;
+  /** The network as the docker provider made it, on stacks deployed before the command (see below). */
+  public readonly legacyNetwork?: docker.Network;
   /** The gateway's image, pulled before the takeover as vLLM's is; absent with gateway.enabled false. */
   public readonly gatewayImage?: docker.RemoteImage;
   /** Caddy on the public port, in front of vLLM; absent with gateway.enabled false. */
@@ -96,29 +98,60 @@ export class VllmService extends pulumi.ComponentResource {
 
     // With the gateway, vLLM publishes no port: it is on a network of its own
     // with the gateway only (and, on a user-defined network, not on Docker's
-    // default bridge where any container could reach it by address).
+    // default bridge where any container could reach it by address). A
+    // command makes it, not the provider's Network: see gateway/network.ts.
+    const net = networkName(args.stack);
+    const onHost = args.grant.networks.find((n) => n.name === net);
+    // This stack's container, on the network (not one deployed without the gateway).
+    const onNetwork = args.grant.own?.networkMode === net;
+    // A deployed stack whose network is gone: the takeover makes it again.
+    const networkGone = p.gateway.enabled && onNetwork && !onHost;
+    if (networkGone) pulumi.log.warn(networkGoneWarning(net), this);
+    // The name as a plain value (known at preview, so no container shows a
+    // diff): the containers wait for the network through the takeover, which
+    // depends on it, and the gateway's container on vLLM's.
+    const networkMode = p.gateway.enabled ? net : undefined;
     if (p.gateway.enabled) {
-      this.network = new docker.Network(
+      this.network = new command.local.Command(
         `${name}-network`,
-        { name: networkName(args.stack), driver: "bridge", labels: [{ label: PROJECT_LABEL, value: PROJECT_NAME }, { label: "org.myia.stack", value: args.stack }] },
-        { parent: this, provider },
+        { create: networkEnsureScript(net, args.stack), delete: networkRemoveScript(net), environment: dockerEnv, triggers: [net] },
+        { parent: this },
       );
+      if (onHost && onHost.owner !== "command" && onNetwork) {
+        // Made by the docker provider (releases before the command): still in
+        // this stack's state, where deleting it would fail while the model
+        // serves on it. Declared as it was, but retained on delete; the next
+        // takeover of this stack makes the network again as ours, and the
+        // stack then drops this from its state without touching Docker.
+        this.legacyNetwork = new docker.Network(
+          `${name}-network`,
+          { name: net, driver: "bridge", labels: networkLabels(args.stack) },
+          { parent: this, provider, retainOnDelete: true },
+        );
+      }
       this.gatewayImage = new docker.RemoteImage(`${name}-gateway-image`, { name: gatewayImageRef(p), keepLocally: true }, { parent: this, provider });
     }
 
     // With the image and weights in place (and the gateway's image and the
-    // network, whose read the provider delays by 2 s), and before the
-    // container starts:
+    // network), and before the container starts:
     // remove this stack's container if it drifted, and stop (and keep) the
     // other stack's container on these GPUs.
     this.takeover = new command.local.Command(
       `${name}-takeover`,
       {
-        create: drift.apply((why) => takeoverScript({ stack: args.stack, gpus: p.host.gpus, drainSeconds: p.gateway.enabled ? p.gateway.drainSeconds : 0, drifted: why ? { name: p.server.containerName, why } : undefined })),
+        create: drift.apply((why) =>
+          takeoverScript({
+            stack: args.stack,
+            gpus: p.host.gpus,
+            drainSeconds: p.gateway.enabled ? p.gateway.drainSeconds : 0,
+            drifted: why ? { name: p.server.containerName, why } : undefined,
+            network: p.gateway.enabled ? { name: net, containers: [p.server.containerName, gatewayContainerName(p)] } : undefined,
+          }),
+        ),
         environment: dockerEnv,
-        triggers: [holders, drift],
+        triggers: networkGone ? [holders, drift, "network-gone"] : [holders, drift],
       },
-      { parent: this, dependsOn: [this.image, this.weights, ...(this.network ? [this.network] : []), ...(this.gatewayImage ? [this.gatewayImage] : [])] },
+      { parent: this, dependsOn: [this.image, this.weights, ...(this.network ? [this.network] : []), ...(this.legacyNetwork ? [this.legacyNetwork] : []), ...(this.gatewayImage ? [this.gatewayImage] : [])] },
     );
     this.container = new docker.Container(
       `${name}-container`,
@@ -130,8 +163,8 @@ export class VllmService extends pulumi.ComponentResource {
         deviceRequests: [gpuRequest(p)],
         ipcMode: p.container.ipcHost ? "host" : undefined,
         shmSize: p.container.shmSizeMiB,
-        networkMode: this.network?.name,
-        ports: this.network ? [] : [{ internal: port, external: port }],
+        networkMode,
+        ports: networkMode ? [] : [{ internal: port, external: port }],
         restart: p.container.restart,
         mustRun: true,
         labels: containerLabels,
@@ -168,7 +201,7 @@ export class VllmService extends pulumi.ComponentResource {
     if (this.network && this.gatewayImage) {
       this.gateway = new Gateway(
         `${name}-gateway`,
-        { profile: p, stack: args.stack, provider, image: this.gatewayImage, network: this.network.name, apiKey: args.apiKey, clients: args.clients, providedTls: args.providedTls, upstream: this.container, upstreamReady: this.ready, holdersKey: holders },
+        { profile: p, stack: args.stack, provider, image: this.gatewayImage, network: networkMode!, apiKey: args.apiKey, clients: args.clients, providedTls: args.providedTls, upstream: this.container, upstreamReady: this.ready, holdersKey: holders },
         { parent: this },
       );
     }

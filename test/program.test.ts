@@ -69,7 +69,9 @@ for (const [stack, port, container, version] of [
       assert.equal(i.name, `${container}-gateway`);
       assert.deepEqual(i.ports.map((p: any) => [p.internal, p.external]), [[port, port]]);
       assert.equal(i.networkMode, `myia-vllm-${stack}`);
-      assert.equal(byType("docker:index/network:Network")[0].inputs.name, `myia-vllm-${stack}`);
+      const net = byType("command:local:Command").find((r) => r.name === `${stack}-network`);
+      assert.match(net.inputs.create, new RegExp(`docker network create --driver bridge .* 'myia-vllm-${stack}'`));
+      assert.match(net.inputs.delete, new RegExp(`docker network rm 'myia-vllm-${stack}'`));
       assert.equal(byType("docker:index/remoteImage:RemoteImage").find((r) => r.name === `${stack}-gateway-image`).inputs.name, "caddy:2.11.9");
       assert.deepEqual(gw().opts.dependsOn, [`${stack}-container`]);
       const caddyfile = i.uploads[0].content as string;
@@ -146,7 +148,10 @@ for (const [stack, port, container, version] of [
       assert.match(takeover.inputs.create, new RegExp(`"\\$stack" = "${stack}" \\] && continue`));
       assert.match(takeover.inputs.create, /want=",0,1,"/);
       assert.deepEqual(takeover.inputs.triggers, ["none", ""]);
-      assert.doesNotMatch(takeover.inputs.create, /docker rm -f/);
+      // Another stack's container is stopped, never removed: the only removals are
+      // this stack's own containers, when their network is made again.
+      const removals = (takeover.inputs.create as string).split("\n").filter((l) => /docker rm/.test(l));
+      assert.deepEqual(removals.map((l) => /docker rm -f '([^']+)'/.exec(l)?.[1]), [container, `${container}-gateway`]);
       // Everything the new containers need is in place before the old model stops.
       assert.deepEqual(takeover.opts.dependsOn, [`${stack}-image`, `${stack}-weights`, `${stack}-network`, `${stack}-gateway-image`]);
       assert.deepEqual(c().opts.dependsOn, [`${stack}-takeover`]);

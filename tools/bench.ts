@@ -49,6 +49,7 @@ import {
 import { parseCli } from "./lib/cli";
 import { engineFailure, localBackendEnv, programStack } from "./lib/engine";
 import { answers, watchOutage } from "./lib/outage";
+import { streamWorkload } from "./lib/streams";
 import { describePlugins, missingPlugins } from "./lib/plugins";
 import { watchExit, watchRss } from "./lib/procRss";
 import { loadStack, REPO } from "./lib/stacks";
@@ -430,6 +431,39 @@ async function extras(c: Ctx, runNo: number, project: string, stacks: Record<str
   const rot = await rotation(stacks[MEDIUM], client.baseUrl, p);
   c.result.rotation!.push({ run: runNo, ...rot });
   log(`  rotation: up ${(rot.upMs / 1000).toFixed(1)} s; key A refused ${(rot.revokedMs / 1000).toFixed(1)} s after it began; model outage ${(rot.outageMs / 1000).toFixed(1)} s; ${rot.failed} of A's requests failed before`);
+
+  // Row 9: what becomes of replies in flight when a switch stops their model, without the drain and with it.
+  for (const drainSeconds of [0, c.vl.gateway.drainSeconds]) {
+    for (const s of [MEDIUM, VL]) await stacks[s].setConfig("gateway.drainSeconds", { value: String(drainSeconds) }, true);
+    try {
+      for (const [phase, from, to] of [["migration", MEDIUM, VL], ["rollback", VL, MEDIUM]] as const) {
+        const x = await inFlight(c, stacks[from], stacks[to]);
+        c.result.inFlight!.push({ run: runNo, phase, drainSeconds, ...x });
+        log(`  in flight, ${phase}, drain ${drainSeconds} s: ${x.completed} completed, ${x.cut} cut mid-stream, ${x.refused} refused before any byte; outage ${(x.outageMs / 1000).toFixed(1)} s, up ${(x.upMs / 1000).toFixed(1)} s`);
+      }
+    } finally {
+      for (const s of [MEDIUM, VL]) await stacks[s].removeConfig("gateway.drainSeconds", true);
+    }
+  }
+}
+
+/** Clients stream long replies against the serving stack while `pulumi up` switches to the other one; what became of each reply. */
+async function inFlight(c: Ctx, serving: Stack, target: Stack): Promise<{ completed: number; cut: number; refused: number; outageMs: number; upMs: number }> {
+  const outputs = await serving.outputs();
+  const client = clientFromOutputs(outputs);
+  // Replies of about 2 L (40 ms a token in the stand-in): several are in flight whenever the switch stops the model.
+  const work = streamWorkload({ baseUrl: client.baseUrl.replace("localhost", "127.0.0.1"), apiKey: client.apiKey, model: String(outputs.servedModelName?.value), clients: 4, minTokens: Math.round((2 * c.L * 1000) / 40) });
+  const outage = watchOutage([c.medium.server.port, c.vl.server.port]);
+  await sleep(500);
+  const t = Date.now();
+  const r = await target.up({ onOutput: () => undefined }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  const upMs = Date.now() - t;
+  const [tally, outageMs] = await Promise.all([work.stop(), outage.stop()]);
+  if (r) throw new Error(`up during the in-flight run failed:\n${engineFailure(r.message)}`);
+  return { completed: tally.completed, cut: tally.cut, refused: tally.refused, outageMs, upMs };
 }
 
 /** An up that adds key B and revokes key A, while a client asks with A every 50 ms until refused. */
@@ -565,6 +599,7 @@ async function bench(values: { json?: string; chart?: string }, o: { runs: numbe
       refresh: [],
       gateway: [],
       rotation: [],
+      inFlight: [],
       rss: [],
       failures: [],
     },

@@ -35,7 +35,7 @@ describe("parseProbe", () => {
 
   it("records a probe cut short", () => {
     const probe = parseProbe("### myia-probe gpus\n0, x");
-    assert.equal(probe.failures.length, 4);
+    assert.equal(probe.failures.length, 5);
     assert.match(probe.failures[0].output, /did not run to the end/);
   });
 

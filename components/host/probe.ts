@@ -8,6 +8,8 @@ import { APPS_QUERY, ComputeApp, GPU_QUERY, GpuInfo, parseComputeApps, parseQuer
 /** Label every container of this project carries. */
 export const PROJECT_LABEL = "org.myia.project";
 export const PROJECT_NAME = "myia-vllm";
+/** On the networks our network command makes (components/gateway/network.ts). */
+export const NETWORK_OWNER_LABEL = "org.myia.network";
 
 const MARK = "### myia-probe";
 
@@ -41,6 +43,10 @@ const BASE_PROBE = [
   `  ${FOREIGN_GPUS}`,
   `  echo "foreign|\${info#*|}|\${devices:-all}"`,
   `done; echo "${MARK} status 0"`,
+  // This project's networks, by name: a stack's network removed by hand is
+  // drift that the takeover repairs (components/gateway/network.ts).
+  // Docker unreachable is the runtimes section's error, said once.
+  `echo "${MARK} networks"; docker network ls --filter label=${PROJECT_LABEL}=${PROJECT_NAME} --format '{{.Name}}|{{.Label "${NETWORK_OWNER_LABEL}"}}' 2>/dev/null; echo "${MARK} status 0"`,
 ].join("\n");
 
 /**
@@ -56,7 +62,7 @@ export function probeScript(ownContainer?: string): string {
     BASE_PROBE,
     `echo "${MARK} own"`,
     `if docker inspect ${n} >/dev/null 2>&1; then`,
-    `  docker inspect -f 'own|{{.Id}}|{{.State.Status}}|{{index .Config.Labels "org.myia.config-hash"}}|{{index .Config.Labels "org.myia.stack"}}' ${n}`,
+    `  docker inspect -f 'own|{{.Id}}|{{.State.Status}}|{{index .Config.Labels "org.myia.config-hash"}}|{{index .Config.Labels "org.myia.stack"}}|{{.HostConfig.NetworkMode}}' ${n}`,
     `  t=$(mktemp); docker image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$(docker inspect -f '{{.Image}}' ${n})" | LC_ALL=C sort -u >"$t"`,
     `  sed -n 's/^./imageenv|&/p' "$t"`,
     `  echo "envhash|$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' ${n} | LC_ALL=C sort -u | grep -vxF -f "$t" | sha256sum | cut -c1-64)"`,
@@ -93,10 +99,18 @@ export interface OwnContainer {
   status: string;
   configHash: string;
   stack: string;
+  /** The network it is on ("myia-vllm-<stack>" behind the gateway, "bridge" without). */
+  networkMode: string;
   /** sha256 of the env lines it was given beyond its image's (sorted, C locale). */
   envHash: string;
   /** Its image's own env lines. */
   imageEnv: string[];
+}
+
+export interface ProjectNetwork {
+  name: string;
+  /** "command" when our network command made it; "" when the docker provider did (releases before it). */
+  owner: string;
 }
 
 export interface HostProbe {
@@ -105,6 +119,8 @@ export interface HostProbe {
   runtimes: string[];
   containers: OwnedContainer[];
   foreign: ForeignGpuContainer[];
+  /** This project's networks on the host, and who made them. */
+  networks: ProjectNetwork[];
   /** This stack's container, when probeScript was given its name and it exists. */
   own?: OwnContainer;
   /** Sections whose command failed, with what it printed. */
@@ -124,7 +140,7 @@ export function parseProbe(text: string): HostProbe {
       current.body.push(line);
     }
   }
-  const probe: HostProbe = { gpus: [], apps: [], runtimes: [], containers: [], foreign: [], failures: [] };
+  const probe: HostProbe = { gpus: [], apps: [], runtimes: [], containers: [], foreign: [], networks: [], failures: [] };
   const take = (name: string, parse: (body: string) => void) => {
     const s = sections.get(name);
     if (!s) {
@@ -156,13 +172,19 @@ export function parseProbe(text: string): HostProbe {
       }
     }
   });
+  take("networks", (b) => {
+    for (const line of b.split("\n").map((l) => l.trim()).filter(Boolean)) {
+      const [name = "", owner = ""] = line.split("|");
+      probe.networks.push({ name, owner });
+    }
+  });
   const own = sections.get("own");
   if (own && own.status === 0) {
     for (const line of own.body) {
       const [kind, ...rest] = line.split("|");
       if (kind === "own") {
-        const [id = "", status = "", configHash = "", stack = ""] = rest;
-        probe.own = { id, status, configHash, stack, envHash: "", imageEnv: [] };
+        const [id = "", status = "", configHash = "", stack = "", networkMode = ""] = rest;
+        probe.own = { id, status, configHash, stack, networkMode, envHash: "", imageEnv: [] };
       } else if (kind === "imageenv" && probe.own) {
         probe.own.imageEnv.push(rest.join("|"));
       } else if (kind === "envhash" && probe.own) {

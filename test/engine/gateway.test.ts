@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { inspect, logs, mustInspect, networkInfo, remove, removeLeftovers, stop } from "../helpers/docker";
+import { inspect, logs, mustInspect, networkInfo, remove, removeLeftovers, removeNetwork, stop } from "../helpers/docker";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
 import { noisePng, pngDataUrl } from "../../tools/lib/png";
 import { hostAccess, validate } from "../../tools/validate";
@@ -81,7 +81,7 @@ describe("gateway with the real engine", { skip: needsPlugins }, () => {
     await op(VL.stack, { op: "configure", remove: ["gateway.enabled"] });
     const preview = await op(VL.stack, { op: "preview" });
     assert.equal(preview.ok, true, preview.output);
-    assert.match(preview.output, /\+\s+docker:index:Network\s+medium-vl-network\s+create/);
+    assert.match(preview.output, /\+\s+command:local:Command\s+medium-vl-network\s+create/);
     assert.match(preview.output, /\+\s+myia:vllm:Gateway\s+medium-vl-gateway\s+create/);
     assert.match(preview.output, /\+\s+docker:index:Container\s+medium-vl-gateway-container\s+create/);
     const r = await up(VL.stack);
@@ -231,6 +231,22 @@ describe("gateway with the real engine", { skip: needsPlugins }, () => {
     assert.equal((await inspect(`${MEDIUM.container}-gateway`))?.State.Status, "exited");
     assert.equal((await call("/v1/models", API_KEY)).status, 200);
     assert.equal((await call("/invocations", null, { method: "POST", body: chatBody("hi") })).status, 401);
+  });
+
+  it("drift: the network of a stopped stack, removed by hand, is made again by up, with the containers that ran on it", async () => {
+    // medium-vl serves; medium is stopped, so Docker lets its network go.
+    await removeNetwork("myia-vllm-medium");
+    const preview = await op(MEDIUM.stack, { op: "preview" });
+    assert.equal(preview.ok, true, preview.output);
+    assert.match(preview.output, /warning: network myia-vllm-medium is gone \(removed by hand, or pruned while this stack was stopped\): up makes it again before the containers start/);
+    const r = await up(MEDIUM.stack);
+    assert.match(r.output, /removed myia_vllm-medium-qwen3: its network myia-vllm-medium is made again \(it was gone\); up creates it anew/);
+    assert.equal((await networkInfo("myia-vllm-medium"))?.Labels?.["org.myia.network"], "command");
+    assert.deepEqual(Object.keys((await mustInspect(MEDIUM.container)).NetworkSettings.Networks), ["myia-vllm-medium"]);
+    assert.equal((await fetch(`https://127.0.0.1:${MEDIUM.port}/health`)).status, 200, "medium answers through its gateway again");
+    // Repaired: the next preview warns no more.
+    assert.doesNotMatch((await op(MEDIUM.stack, { op: "preview" })).output, /is gone/);
+    await up(VL.stack);
   });
 
   it("drift: a gateway stopped or removed by hand is seen and repaired by up", async () => {

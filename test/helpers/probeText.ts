@@ -4,6 +4,8 @@ export interface ProbeParts {
   apps?: string;
   runtimes?: string;
   containers?: string;
+  /** This project's networks, a name a line. */
+  networks?: string;
   /** The "own" section: this stack's container, for drift detection. */
   own?: string;
   /** Sections whose command fails, with the output it printed. */
@@ -20,6 +22,7 @@ export function probeText(p: ProbeParts): string {
     section("apps", p.apps ?? "") +
     section("runtimes", p.runtimes ?? '{"io.containerd.runc.v2":{"path":"runc"},"nvidia":{"path":"runc"},"runc":{"path":"runc"}}') +
     section("containers", p.containers ?? "") +
+    section("networks", p.networks ?? "") +
     (p.own !== undefined ? section("own", p.own) : "")
   );
 }

@@ -149,6 +149,18 @@ describe("the goals", () => {
     assert.equal(rot.limit, 100);
     assert.equal(goals({ ...r, rotation: [{ run: 1, upMs: 6200, revokedMs: 5100, outageMs: 400, failed: 0 }] }).find((x) => /key rotation/.test(x.goal))!.met, false);
   });
+  it("row 9: requests in flight, summed per switch and drain, and the goal on the drained ones", () => {
+    const x = (phase: "migration" | "rollback", drainSeconds: number, completed: number, cut: number, refused: number, outageMs: number) => ({ run: 1, phase, drainSeconds, completed, cut, refused, outageMs, upMs: 15000 });
+    const r = { ...result(), inFlight: [x("migration", 0, 10, 4, 30, 11000), x("migration", 30, 14, 0, 40, 14500), x("rollback", 0, 9, 4, 20, 10800), x("rollback", 30, 13, 0, 25, 14000)] };
+    const t = formatTable(r);
+    assert.match(t, /\| migration \| none \(stop at once\) \| 10 \| 4 \| 30 \| 11\.0 s \|/);
+    assert.match(t, /\| rollback \| 30 s \| 13 \| 0 \| 25 \| 14\.0 s \|/);
+    const g = goals(r).find((y) => /cut mid-stream/.test(y.goal))!;
+    assert.equal(g.met, true);
+    assert.match(formatGoals(goals(r)), /\| 0 replies cut mid-stream by a switch, with the drain \| 0 \/ 0 \| – \| met \(27 completed, 65 refused cleanly\) \|/);
+    const cutOne = { ...r, inFlight: [x("migration", 30, 14, 1, 40, 14500)] };
+    assert.equal(goals(cutOne).find((y) => /cut mid-stream/.test(y.goal))!.met, false);
+  });
 });
 
 describe("the chart", () => {

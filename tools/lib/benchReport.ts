@@ -215,6 +215,20 @@ export interface RotationRun {
 }
 import type { GatewayRun } from "./benchGateway";
 
+/** Row 9: clients streaming long replies against the serving stack while `pulumi up` switches it. */
+export interface InFlightRun {
+  run: number;
+  phase: Phase;
+  /** gateway.drainSeconds of the deploying stack: 0 stops the old model at once. */
+  drainSeconds: number;
+  completed: number;
+  cut: number;
+  refused: number;
+  /** The longest stretch in which no model answered /health (watchOutage). */
+  outageMs: number;
+  upMs: number;
+}
+
 export interface BenchResult {
   startedAt: string;
   mode: "full" | "short";
@@ -230,6 +244,8 @@ export interface BenchResult {
   gateway?: GatewayRun[];
   /** Row 8: a client key rotated (older reports have none). */
   rotation?: RotationRun[];
+  /** Row 9: requests in flight during a switch, with and without the drain (older reports have none). */
+  inFlight?: InFlightRun[];
   rss: RssPeak[];
   failures: string[];
 }
@@ -324,6 +340,22 @@ export function formatTable(r: BenchResult): string {
       ),
     );
   }
+  const inf = r.inFlight ?? [];
+  if (inf.length > 0) {
+    out.push("");
+    out.push("**9. Requests in flight during a switch**: clients streaming long replies against the serving stack through `pulumi up` (replies summed over the runs)");
+    out.push("");
+    const rows: string[][] = [];
+    for (const phase of ["migration", "rollback"] as Phase[]) {
+      for (const drain of [...new Set(inf.map((x) => x.drainSeconds))].sort((a, b) => a - b)) {
+        const xs = inf.filter((x) => x.phase === phase && x.drainSeconds === drain);
+        if (xs.length === 0) continue;
+        const sum = (f: (x: InFlightRun) => number) => String(xs.reduce((a, x) => a + f(x), 0));
+        rows.push([phase, drain === 0 ? "none (stop at once)" : `${drain} s`, sum((x) => x.completed), sum((x) => x.cut), sum((x) => x.refused), fmt(spread(xs.map((x) => x.outageMs))), fmt(spread(xs.map((x) => x.upMs)))]);
+      }
+    }
+    out.push(mdTable(["switch", "drain", "completed", "cut mid-stream", "refused before any byte", "outage", "up"], rows));
+  }
   return out.join("\n");
 }
 
@@ -338,14 +370,14 @@ export interface Goal {
   met: boolean;
   detail: string;
   /** How measured and limit print: seconds (default) or milliseconds. */
-  unit?: "s" | "ms";
+  unit?: "s" | "ms" | "count";
 }
 
 export function goals(r: BenchResult): Goal[] {
   const L = r.loadSeconds * 1000;
   const med = (p: Procedure, phase: Phase, f: (x: PhaseRun) => number | null | undefined) => spread(of(r, p, phase).map(f)).median;
   const out: Goal[] = [];
-  const goal = (name: string, measured: number, limit: number, detail: string, unit?: "ms") => {
+  const goal = (name: string, measured: number, limit: number, detail: string, unit?: "ms" | "count") => {
     if (Number.isFinite(measured) && Number.isFinite(limit)) out.push({ goal: name, measured, limit, ratio: measured / limit, met: measured <= limit, detail, ...(unit ? { unit } : {}) });
   };
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -369,6 +401,8 @@ export function goals(r: BenchResult): Goal[] {
   }
   const rot = r.rotation ?? [];
   if (rot.length > 0) goal("a key rotation costs the model no outage (≤ one 100 ms probe)", spread(rot.map((x) => x.outageMs)).median, 100, `A refused ${s(spread(rot.map((x) => x.revokedMs)).median)} after up began`);
+  const drained = (r.inFlight ?? []).filter((x) => x.drainSeconds > 0);
+  if (drained.length > 0) goal("0 replies cut mid-stream by a switch, with the drain", drained.reduce((a, x) => a + x.cut, 0), 0, `${drained.reduce((a, x) => a + x.completed, 0)} completed, ${drained.reduce((a, x) => a + x.refused, 0)} refused cleanly`, "count");
   const gw = r.gateway ?? [];
   const added = spread(gw.map((x) => x.gateway.p50 - x.direct.p50)).median;
   goal("the gateway adds ≤ 1 ms at p50", added, 1, `p50 ${spread(gw.map((x) => x.gateway.p50)).median.toFixed(2)} ms through it, ${spread(gw.map((x) => x.direct.p50)).median.toFixed(2)} ms direct`, "ms");
@@ -378,7 +412,10 @@ export function goals(r: BenchResult): Goal[] {
 export function formatGoals(gs: Goal[]): string {
   return mdTable(
     ["goal", "measured / limit", "ratio", ""],
-    gs.map((g) => [g.goal, g.unit === "ms" ? `${g.measured.toFixed(2)} ms / ${g.limit.toFixed(2)} ms` : `${(g.measured / 1000).toFixed(1)} s / ${(g.limit / 1000).toFixed(1)} s`, g.ratio.toFixed(2), `${g.met ? "met" : "**missed**"}${g.detail ? ` (${g.detail})` : ""}`]),
+    gs.map((g) => [
+      g.goal,
+      g.unit === "count" ? `${g.measured} / ${g.limit}` : g.unit === "ms" ? `${g.measured.toFixed(2)} ms / ${g.limit.toFixed(2)} ms` : `${(g.measured / 1000).toFixed(1)} s / ${(g.limit / 1000).toFixed(1)} s`,
+      Number.isFinite(g.ratio) ? g.ratio.toFixed(2) : "–", `${g.met ? "met" : "**missed**"}${g.detail ? ` (${g.detail})` : ""}`]),
   );
 }
 
