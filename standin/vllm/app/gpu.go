@@ -97,7 +97,8 @@ func mib(s string, def int64) int64 {
 // refuse prints vLLM's failure: the worker's ValueError (in a worker
 // process with tensor parallelism), EngineCore's "failed to start", then the
 // API server's RuntimeError; exit 1 (vllm/v1/engine/utils.py,
-// wait_for_engine_startup: 0.11.0 line 785, 0.34.0 line 1478).
+// wait_for_engine_startup: 0.11.0 line 785, 0.34.0 line 1478). The frames
+// in between are 0.11's (gpu_worker.py's init_device: 0.20's line 283).
 func refuse(log *vlog.Logger, stderr io.Writer, e *gpumem.ShortError, world int, version string) {
 	site := `  File "/usr/local/lib/python3.12/dist-packages/vllm/v1/worker/gpu_worker.py", line 187, in init_device
     raise ValueError(`
@@ -111,6 +112,10 @@ func refuse(log *vlog.Logger, stderr io.Writer, e *gpumem.ShortError, world int,
   File "/usr/local/lib/python3.12/dist-packages/vllm/v1/worker/utils.py", line %d, in request_memory
     raise ValueError(`, line)
 	}
+	ready, startup := 482, 785 // multiproc_executor.py wait_for_ready, engine/utils.py wait_for_engine_startup
+	if server.VersionAtLeast(version, "0.34") {
+		ready, startup = 925, 1478
+	}
 	tb := "Traceback (most recent call last):\n"
 	if world > 1 {
 		wlog := vlog.New(logWriter{log})
@@ -118,12 +123,12 @@ func refuse(log *vlog.Logger, stderr io.Writer, e *gpumem.ShortError, world int,
 		wlog.Error("multiproc_executor.py:597", "WorkerProc failed to start.")
 		fmt.Fprintf(stderr, "%s  File \"/usr/local/lib/python3.12/dist-packages/vllm/v1/executor/multiproc_executor.py\", line 430, in __init__\n    self.worker.init_device()\n%s\nValueError: %s\n", tb, site, e.Error())
 		log.Error("core.py:708", "EngineCore failed to start.")
-		fmt.Fprintf(stderr, "%s  File \"/usr/local/lib/python3.12/dist-packages/vllm/v1/executor/multiproc_executor.py\", line 482, in wait_for_ready\n    raise e from None\nException: WorkerProc initialization failed due to an exception in a background process. See stack trace for root cause.\n", tb)
+		fmt.Fprintf(stderr, "%s  File \"/usr/local/lib/python3.12/dist-packages/vllm/v1/executor/multiproc_executor.py\", line %d, in wait_for_ready\n    raise e from None\nException: WorkerProc initialization failed due to an exception in a background process. See stack trace for root cause.\n", tb, ready)
 	} else {
 		log.Error("core.py:708", "EngineCore failed to start.")
 		fmt.Fprintf(stderr, "%s  File \"/usr/local/lib/python3.12/dist-packages/vllm/v1/engine/core.py\", line 699, in run_engine_core\n    engine_core = EngineCoreProc(*args, **kwargs)\n%s\nValueError: %s\n", tb, site, e.Error())
 	}
-	fmt.Fprintf(stderr, "%s  File \"/usr/local/lib/python3.12/dist-packages/vllm/v1/engine/utils.py\", line 785, in wait_for_engine_startup\n    raise RuntimeError(\"Engine core initialization failed. \"\nRuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}\n", tb)
+	fmt.Fprintf(stderr, "%s  File \"/usr/local/lib/python3.12/dist-packages/vllm/v1/engine/utils.py\", line %d, in wait_for_engine_startup\n    raise RuntimeError(\"Engine core initialization failed. \"\nRuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}\n", tb, startup)
 }
 
 // logWriter writes a second logger's lines through the first's writer.
