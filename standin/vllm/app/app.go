@@ -167,8 +167,9 @@ func Run(o Options) int {
 			srvCfg.Shutdown, srvCfg.ShutdownTimeout = server.ShutdownDrain, time.Duration(n)*time.Second
 		}
 	}
-	if b, _ := res.Values["enable_sleep_mode"].(bool); b && srvCfg.DevMode {
-		srvCfg.Sleep = server.SleepConfig{API: server.SleepAPIFor(tab.VLLM),
+	// Sleep mode gives memory back only with --enable-sleep-mode (server/sleep.go).
+	if b, _ := res.Values["enable_sleep_mode"].(bool); b {
+		srvCfg.Sleep = server.SleepConfig{Enabled: true,
 			SleepDelay: seconds(env("STANDIN_SLEEP_SECONDS"), 1), WakeDelay: seconds(env("STANDIN_WAKE_SECONDS"), 2)}
 		if eng != nil {
 			srvCfg.Sleep.Memory = eng
@@ -187,7 +188,7 @@ func Run(o Options) int {
 	}
 	log.Info("api_server.py:1912", "Starting vLLM API server 0 on http://%s", net.JoinHostPort(shownHost, strconv.Itoa(cfg.port)))
 	log.Info("launcher.py:34", "Available routes are:")
-	for _, r := range server.RouteList(srvCfg.DevMode, srvCfg.Sleep.API != 0) {
+	for _, r := range server.RouteList(srvCfg.DevMode) {
 		log.Info("launcher.py:42", "Route: %s", r)
 	}
 	log.Uvicorn("Started server process [%d]", os.Getpid())

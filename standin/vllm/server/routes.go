@@ -55,10 +55,8 @@ func (s *Server) mountOpenRoutes(m *http.ServeMux) {
 	for _, p := range []string{"/reset_prefix_cache", "/reset_mm_cache", "/collective_rpc", "/update_weights"} {
 		post(p, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{"results": []any{}}) })
 	}
-	// The sleep router, with --enable-sleep-mode too (sleep.go).
-	if s.cfg.Sleep.API != 0 {
-		s.mountSleep(m)
-	}
+	// The sleep router (sleep.go).
+	s.mountSleep(m)
 }
 
 // invocations: a body with "messages" is a chat, else a completion.
@@ -114,15 +112,13 @@ func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
 }
 
 // RouteList is what the start-up log lists, as vLLM's launcher prints it.
-func RouteList(devMode, sleepMode bool) []string {
+func RouteList(devMode bool) []string {
 	routes := []string{"/health, Methods: GET", "/metrics, Methods: GET", "/version, Methods: GET", "/v1/models, Methods: GET", "/v1/chat/completions, Methods: POST",
 		"/invocations, Methods: POST", "/inference/v1/generate, Methods: POST", "/pooling, Methods: POST", "/classify, Methods: POST", "/score, Methods: POST",
 		"/rerank, Methods: POST", "/tokenize, Methods: POST", "/detokenize, Methods: POST", "/scale_elastic_ep, Methods: POST"}
 	if devMode {
-		if sleepMode {
-			routes = append(routes, "/sleep, Methods: POST", "/wake_up, Methods: POST", "/is_sleeping, Methods: GET")
-		}
-		routes = append(routes, "/reset_prefix_cache, Methods: POST", "/reset_mm_cache, Methods: POST", "/collective_rpc, Methods: POST", "/update_weights, Methods: POST")
+		routes = append(routes, "/sleep, Methods: POST", "/wake_up, Methods: POST", "/is_sleeping, Methods: GET", "/reset_prefix_cache, Methods: POST",
+			"/reset_mm_cache, Methods: POST", "/collective_rpc, Methods: POST", "/update_weights, Methods: POST")
 	}
 	return routes
 }

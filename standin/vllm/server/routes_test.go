@@ -12,10 +12,8 @@ import (
 
 // vLLM's rule, as in 0.21.0: the key guards /v1 only; the rest answers without it.
 func TestOpenRoutesAnswerWithoutTheKey(t *testing.T) {
-	dev := httptest.NewServer(New(Config{Version: "0.21.0", Model: "m", APIKeys: []string{"k"}, DevMode: true, Sleep: SleepConfig{API: Sleep020}}))
+	dev := httptest.NewServer(New(Config{Version: "0.21.0", Model: "m", APIKeys: []string{"k"}, DevMode: true}))
 	defer dev.Close()
-	devNoSleep := httptest.NewServer(New(Config{Version: "0.21.0", Model: "m", APIKeys: []string{"k"}, DevMode: true}))
-	defer devNoSleep.Close()
 	plain := httptest.NewServer(New(Config{Version: "0.21.0", Model: "m", APIKeys: []string{"k"}}))
 	defer plain.Close()
 	chat := map[string]any{"messages": []any{map[string]any{"role": "user", "content": "hi"}}}
@@ -37,7 +35,6 @@ func TestOpenRoutesAnswerWithoutTheKey(t *testing.T) {
 		{plain, "POST", "/scale_elastic_ep", map[string]any{"new_data_parallel_size": 2}, 200},
 		{plain, "POST", "/sleep", nil, 404},
 		{dev, "POST", "/sleep", nil, 200},
-		{devNoSleep, "POST", "/sleep", nil, 404},
 		{dev, "POST", "/wake_up", nil, 200},
 		{dev, "POST", "/collective_rpc", map[string]any{"method": "x"}, 200},
 		{dev, "GET", "/is_sleeping", nil, 200},

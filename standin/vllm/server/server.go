@@ -40,7 +40,7 @@ type Config struct {
 	Shutdown Shutdown
 	// ShutdownTimeout is --shutdown-timeout (ShutdownDrain's bound).
 	ShutdownTimeout time.Duration
-	// Sleep is sleep mode (sleep.go): API 0 unless VLLM_SERVER_DEV_MODE=1 and --enable-sleep-mode.
+	// Sleep is the sleep router, mounted in DevMode (sleep.go).
 	Sleep SleepConfig
 }
 
@@ -71,6 +71,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Started.IsZero() {
 		cfg.Started = time.Now()
+	}
+	if cfg.Sleep.API == 0 {
+		cfg.Sleep.API = SleepAPIFor(cfg.Version)
 	}
 	s := &Server{cfg: cfg, createdS: cfg.Started.Unix(), term: make(chan struct{})}
 	for _, k := range cfg.APIKeys {

@@ -79,12 +79,17 @@ type Memory interface {
 	Wake(tags []string) error
 }
 
-// SleepConfig is sleep mode: mounted with VLLM_SERVER_DEV_MODE=1 and --enable-sleep-mode.
+// SleepConfig is the sleep router. vLLM mounts it with VLLM_SERVER_DEV_MODE=1
+// alone; only --enable-sleep-mode (the CuMemAllocator pool) makes sleeping
+// give memory back. Without it the engine still says it sleeps (and, from
+// 0.20, pauses its scheduler), but frees nothing, in no time, and a 0.11
+// engine keeps serving.
 type SleepConfig struct {
-	API        SleepAPI // 0: no sleep mode
-	Memory     Memory
-	SleepDelay time.Duration // STANDIN_SLEEP_SECONDS
-	WakeDelay  time.Duration // STANDIN_WAKE_SECONDS
+	API        SleepAPI      // 0: the release's (SleepAPIFor(Config.Version))
+	Enabled    bool          // --enable-sleep-mode
+	Memory     Memory        // nil: not accounted (or not Enabled)
+	SleepDelay time.Duration // STANDIN_SLEEP_SECONDS (Enabled only)
+	WakeDelay  time.Duration // STANDIN_WAKE_SECONDS (Enabled only)
 }
 
 type sleepState struct {
@@ -103,14 +108,14 @@ func (s *Server) asleep() bool {
 // gate is what an inference request meets while the engine sleeps; false:
 // it was answered here.
 func (s *Server) gate(w http.ResponseWriter, r *http.Request) bool {
-	if s.cfg.Sleep.API == 0 || r.Method != http.MethodPost || !isInference(r.URL.Path) {
+	if !s.cfg.DevMode || r.Method != http.MethodPost || !isInference(r.URL.Path) {
 		return true
 	}
 	s.sl.mu.Lock()
 	sleeping, paused, resumed := len(s.sl.tags) > 0, s.sl.paused, s.sl.resumed
 	s.sl.mu.Unlock()
 	if s.cfg.Sleep.API == Sleep011 {
-		if !sleeping {
+		if !sleeping || !s.cfg.Sleep.Enabled {
 			return true
 		}
 		// The engine runs the model on memory it gave back: it dies.
@@ -268,8 +273,10 @@ func (s *Server) sleep(level int, mode string) error {
 		return nil
 	}
 	t0 := time.Now()
-	time.Sleep(s.cfg.Sleep.SleepDelay)
-	if m := s.cfg.Sleep.Memory; m != nil {
+	if s.cfg.Sleep.Enabled {
+		time.Sleep(s.cfg.Sleep.SleepDelay)
+	}
+	if m := s.cfg.Sleep.Memory; m != nil && s.cfg.Sleep.Enabled {
 		freed, used, err := m.Sleep()
 		if err != nil {
 			return err
@@ -329,7 +336,7 @@ func (s *Server) executorWake(tags []string) error {
 	if len(tags) == 0 {
 		shown = pySet(s.sl.tags)
 	}
-	if m := s.cfg.Sleep.Memory; m != nil {
+	if m := s.cfg.Sleep.Memory; m != nil && s.cfg.Sleep.Enabled {
 		if err := m.Wake(tags); err != nil {
 			if s.cfg.Log != nil {
 				s.cfg.Log.Error("cumem.py:215", "%v", err)
@@ -337,7 +344,9 @@ func (s *Server) executorWake(tags []string) error {
 			return err
 		}
 	}
-	time.Sleep(s.cfg.Sleep.WakeDelay)
+	if s.cfg.Sleep.Enabled {
+		time.Sleep(s.cfg.Sleep.WakeDelay)
+	}
 	if len(tags) == 0 {
 		s.sl.tags = map[string]bool{}
 	}

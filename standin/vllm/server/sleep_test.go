@@ -31,7 +31,7 @@ func (f *fakeMemory) Wake(tags []string) error {
 
 func sleepSrv(api SleepAPI, mem Memory, onDie func()) *httptest.Server {
 	return httptest.NewServer(New(Config{Version: "x", Model: "m", APIKeys: []string{"k"}, DevMode: true,
-		Sleep: SleepConfig{API: api, Memory: mem}, OnDie: onDie}))
+		Sleep: SleepConfig{API: api, Enabled: true, Memory: mem}, OnDie: onDie}))
 }
 
 // raw does a request without a key and returns status, content type, body.
@@ -149,6 +149,32 @@ func TestInferenceWhileAsleep(t *testing.T) {
 			t.Errorf("api %d: chat still waiting after wake_up", api)
 		}
 		s.Close()
+	}
+}
+
+// Without --enable-sleep-mode the router is there (dev mode) but frees
+// nothing: a 0.11 engine keeps serving; 0.20+ still pause until wake_up.
+func TestSleepWithoutSleepMode(t *testing.T) {
+	chat := map[string]any{"messages": []any{map[string]any{"role": "user", "content": "hi"}}}
+	mem := &fakeMemory{}
+	s := httptest.NewServer(New(Config{Version: "0.11.0", Model: "m", DevMode: true, Sleep: SleepConfig{Memory: mem}}))
+	defer s.Close()
+	if code, _, body := raw(t, s, "POST", "/sleep"); code != 200 || body != "" {
+		t.Fatalf("sleep: %d %q", code, body)
+	}
+	if _, _, body := raw(t, s, "GET", "/is_sleeping"); body != `{"is_sleeping":true}` {
+		t.Errorf("is_sleeping: %s", body)
+	}
+	if code, _ := do(t, s, "POST", "/v1/chat/completions", "", chat); code != 200 {
+		t.Errorf("0.11 without sleep mode, asleep: chat %d, want 200", code)
+	}
+	if len(mem.calls) != 0 {
+		t.Errorf("memory moved without --enable-sleep-mode: %v", mem.calls)
+	}
+	plain := httptest.NewServer(New(Config{Version: "0.34.0", Model: "m"}))
+	defer plain.Close()
+	if code, _, _ := raw(t, plain, "POST", "/sleep"); code != 404 {
+		t.Errorf("without dev mode: /sleep %d, want 404", code)
 	}
 }
 
