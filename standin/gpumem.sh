@@ -64,10 +64,17 @@ healthy() {
   return 1
 }
 # refused NAME: the container exited 1 with vLLM's message
+# (docker wait can return before dockerd has copied the last lines to the log: retry the grep)
 refused() {
-  local code
+  local code i
   code=$(docker wait "$p$1")
-  [ "$code" = 1 ] && docker logs "$p$1" 2>&1 | grep -q "is less than desired GPU memory utilization"
+  [ "$code" = 1 ] || { echo "# $1 exited $code" >&2; return 1; }
+  for i in $(seq 1 20); do
+    docker logs "$p$1" 2>&1 | grep -q "is less than desired GPU memory utilization" && return 0
+    sleep 0.1
+  done
+  echo "# $1's log: $(docker logs "$p$1" 2>&1 | tail -3)" >&2
+  return 1
 }
 used() { smi --query-gpu=memory.used --format=csv,noheader,nounits | paste -sd' '; }
 hostpid() { docker inspect -f '{{.State.Pid}}' "$p$1"; }
@@ -84,7 +91,8 @@ if refused b; then
 else
   bad "B was not refused: $(docker logs "$p"b 2>&1 | tail -5)"
 fi
-docker logs "$p"b 2>&1 | tail -1 | grep -q "^RuntimeError: Engine core initialization failed" && ok "B ends with EngineCore's RuntimeError" || bad "B's last line: $(docker logs "$p"b 2>&1 | tail -1)"
+# stderr only: docker logs interleaves the two streams in no fixed order
+docker logs "$p"b 2>&1 >/dev/null | tail -1 | grep -q "^RuntimeError: Engine core initialization failed" && ok "B's stderr ends with EngineCore's RuntimeError" || bad "B's last stderr line: $(docker logs "$p"b 2>&1 >/dev/null | tail -1)"
 
 # 3
 docker stop -t 5 "$p"a >/dev/null

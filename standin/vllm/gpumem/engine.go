@@ -151,6 +151,11 @@ func (e *Engine) Sleep() (freedMiB, usedMiB int64, err error) {
 	if e.h == nil {
 		return 0, 0, nil
 	}
+	unlock, err := e.Ledger.Lock() // a booking is rewritten under the lock (readers take it shared)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer unlock()
 	before := e.inUseMiB
 	e.weights, e.kv = false, false
 	err = e.write()

@@ -9,7 +9,8 @@
 //	baseline/query-gpu.csv     the GPUs and what the rest of the host uses
 //	baseline/compute-apps.csv  (a scenario of test/fixtures/nvidia-smi)
 //	<container id>.booking     one stand-in's booking, lines "<gpu index>, <host pid>, <MiB>"
-//	.lock                      held while a stand-in checks free memory and books
+//	.lock                      held (exclusive) while a stand-in checks free memory and books
+//	                           or rewrites its booking; nvidia-smi reads under a shared lock
 //
 // Why a lock per booking rather than pids or container ids checked for
 // liveness: a booking's owner holds an exclusive flock(2) on its booking file
