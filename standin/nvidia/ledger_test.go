@@ -50,3 +50,30 @@ func TestLedgerAddsLiveBookings(t *testing.T) {
 		t.Errorf("after release: %q, want no process", out)
 	}
 }
+
+// A booking counts only on the same GPU (uuid) as in the ledger's baseline,
+// and not at all on a "fixed" scenario (the whole host, our vLLMs included).
+func TestLedgerBaselineAndFixedScenarios(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "baseline"), 0o755)
+	b, _ := os.ReadFile(filepath.Join(fixtures, "scenarios/rtx4090x2-idle/query-gpu.csv"))
+	os.WriteFile(filepath.Join(dir, "baseline", "query-gpu.csv"), b, 0o644)
+	h, err := gpumem.Ledger{Dir: dir}.Hold("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Release()
+	h.Write("container=c", []gpumem.Row{{GPU: 0, HostPid: 7, MiB: 1000}, {GPU: 1, HostPid: 7, MiB: 1000}})
+	q := []string{"--query-gpu=index,memory.used", "--format=csv,noheader,nounits"}
+	for scenario, want := range map[string]string{
+		"rtx4090x2-idle": "0, 1001\n1, 1001\n",
+		"rtx4090x2-busy": "0, 1001\n1, 7009\n",
+		"rtx4090x1":      "0, 1001\n",
+		"rtx4090x2-full": "0, 23509\n1, 23509\n",
+		"h200x2-idle":    "0, 0\n1, 0\n",
+	} {
+		if out, code := smiLedger(t, scenario, dir, q...); code != 0 || out != want {
+			t.Errorf("%s: exit %d %q, want %q", scenario, code, out, want)
+		}
+	}
+}

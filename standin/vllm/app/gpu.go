@@ -41,7 +41,8 @@ func startGPU(log *vlog.Logger, stderr io.Writer, res *argparse.Result, env func
 		if gpus, err = gpumem.Resolve(grant.Devices, host); err == nil {
 			eng = &gpumem.Engine{Ledger: l, Grant: grant, GPUs: worldGPUs(res, gpus), Util: utilization(res),
 				LeftoverMiB: mib(env("STANDIN_SLEEP_LEFTOVER_MIB"), 1280), WeightsMiB: mib(env("STANDIN_WEIGHTS_MIB"), 0),
-				Header: "model=" + res.Model}
+				UnusedMiB: mib(env("STANDIN_GPU_UNUSED_MIB"), 200),
+				Header:    "model=" + res.Model}
 		}
 	}
 	if err != nil {
@@ -60,7 +61,7 @@ func startGPU(log *vlog.Logger, stderr io.Writer, res *argparse.Result, env func
 	}
 	var shown []string
 	for _, g := range eng.GPUs {
-		shown = append(shown, fmt.Sprintf("GPU %d: %d MiB", g.Index, eng.BudgetMiB(g)))
+		shown = append(shown, fmt.Sprintf("GPU %d: %d MiB of a %d MiB budget", g.Index, eng.InUseMiB(), eng.BudgetMiB(g)))
 	}
 	log.Info("standin.py:4", "booked in the GPU ledger (%s): %s", dir, strings.Join(shown, ", "))
 	return eng, -1

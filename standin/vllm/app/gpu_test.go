@@ -42,7 +42,7 @@ func TestSecondModelRefused(t *testing.T) {
 		refused string // "" = starts
 	}{
 		{"same GPUs, tp 2", "0,1", []string{"-tp", "2", "--gpu-memory-utilization", "0.9"},
-			"ValueError: Free memory on device (2.01/23.99 GiB) on startup is less than desired GPU memory utilization (0.9, 21.59 GiB). Decrease GPU memory utilization or reduce GPU memory used by other processes."},
+			"ValueError: Free memory on device (2.2/23.99 GiB) on startup is less than desired GPU memory utilization (0.9, 21.59 GiB). Decrease GPU memory utilization or reduce GPU memory used by other processes."},
 		{"default utilization, GPU 1", "1", nil, "(Worker_TP0"},
 		{"small enough", "1", []string{"--gpu-memory-utilization", "0.08"}, ""},
 	} {

@@ -51,6 +51,7 @@ type Engine struct {
 	GPUs        []GPU   // the GPUs the engine uses, cuda:0 first
 	Util        float64 // --gpu-memory-utilization
 	LeftoverMiB int64   // what stays in use per GPU while asleep (CUDA context, ...)
+	UnusedMiB   int64   // of the budget, what vLLM's KV sizing leaves unused (nvidia-smi shows a little less than the budget)
 	WeightsMiB  int64   // of the budget, the weights (the rest is KV cache)
 	Header      string  // shown in the booking's "#" line
 
@@ -65,7 +66,7 @@ type Engine struct {
 func (e *Engine) BudgetMiB(g GPU) int64 { return int64(math.Ceil(e.Util * float64(g.TotalMiB))) }
 
 func (e *Engine) use(g GPU) int64 {
-	b := e.BudgetMiB(g)
+	b := max(e.BudgetMiB(g)-e.UnusedMiB, 0)
 	left := min(e.LeftoverMiB, b)
 	w := e.WeightsMiB
 	if w <= 0 || w > b-left {
@@ -210,6 +211,13 @@ func (e *Engine) Wake(tags []string) error {
 	}
 	e.weights, e.kv = w, kv
 	return e.write()
+}
+
+// InUseMiB is what the engine books per GPU now.
+func (e *Engine) InUseMiB() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.inUseMiB
 }
 
 // Release gives everything back (graceful exit).
