@@ -12,6 +12,8 @@
 # /usr/bin/python3 (it acts by argv[0]), the flag table of that vLLM release at /etc/vllm-standin/flags.json,
 # /tmp and /root/.cache. The table is components/vllm/flags/v<version>.json,
 # or the file named by STANDIN_FLAGS_FILE (e.g. standin/testdata/flags-sample.json).
+# STANDIN_IMAGE=name:tag builds and tags only that image (e.g. to try a branch's
+# stand-in on a shared dockerd without replacing the vllm/vllm-openai tags).
 #
 # Idempotent: when an image with the same content hash (binary + table +
 # layout) already carries the tag, nothing is rebuilt.
@@ -62,6 +64,8 @@ log "building the stand-in binary (static, CGO_ENABLED=0)"
 hash=$({ echo "layout $LAYOUT"; sha256sum <"$work/vllm"; sha256sum <"$flags"; } | sha256sum | cut -c1-64)
 own_tag="myia/vllm-standin:v$version"
 real_tag="vllm/vllm-openai:v$version"
+# STANDIN_IMAGE=name:tag: that tag only (a branch's build beside the images others use).
+if [ -n "${STANDIN_IMAGE:-}" ]; then own_tag=$STANDIN_IMAGE real_tag=$STANDIN_IMAGE; fi
 
 existing=$(docker image inspect -f '{{index .Config.Labels "org.myia.standin.hash"}}' "$own_tag" 2>/dev/null || true)
 if [ "$existing" = "$hash" ]; then

@@ -6,11 +6,14 @@
 #   bash scripts/dockerd.sh start    # idempotent; installs Debian's docker.io if dockerd is absent
 #   bash scripts/dockerd.sh stop     # stops only the dockerd this script started
 #   bash scripts/dockerd.sh status   # exit 0 when a daemon answers with the nvidia runtime
+#   bash scripts/dockerd.sh hook     # rewrites the GPU hook (read per container: no restart)
 #
 # Everything lives under $MYIA_CACHE/docker (default ~/.cache/myia-vllm/docker):
 #   data/          --data-root (images, containers, the managed containerd's data)
 #   run/           --exec-root (runtime state, the managed containerd's sockets)
-#   bin/           the no-op nvidia-container-runtime-hook, put first on dockerd's PATH
+#   bin/           the stand-in nvidia-container-runtime-hook, put first on dockerd's PATH
+#   hook.log       what the hook did for each GPU container
+# and /run/myia-vllm/gpu/<host>/: the GPU memory ledgers the hook gives GPU containers.
 #   dockerd.log    the daemon's log
 #   dockerd.pid    its pid (written by dockerd itself)
 #   storage-driver the storage driver chosen the first time (kept: images are per driver)
@@ -31,6 +34,10 @@ SOCK=/var/run/docker.sock
 TIMEOUT=${MYIA_DOCKERD_TIMEOUT:-60}
 LAUNCH_LINE=0
 SYS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The stand-in host's GPU memory ledgers (standin/vllm/gpumem): outside /root, so the
+# test ssh accounts' nvidia-smi reads them too; under /run, so a reboot frees the GPUs.
+LEDGER_ROOT=${MYIA_GPU_LEDGER_ROOT:-/run/myia-vllm/gpu}
 
 log() { echo "dockerd.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -149,12 +156,74 @@ choose_iptables() {
 write_hook() {
   mkdir -p "$BIN"
   # dockerd registers its "nvidia" device driver (used by --gpus) only when this hook
-  # is on its PATH, and adds it as an OCI prestart hook. Ours reads the container
-  # state runc sends on stdin and succeeds; there is no GPU to set up.
-  cat >"$BIN/nvidia-container-runtime-hook.tmp" <<'HOOK'
-#!/bin/sh
-# No-op stand-in for nvidia-container-runtime-hook (myia-vllm scripts/dockerd.sh).
-cat >/dev/null 2>&1 || true
+  # is on its PATH, and adds it as an OCI prestart hook to every GPU container: runc
+  # runs it with the container's state on stdin once the container's mounts are
+  # made and before pivot_root, as it runs the real one. There is no GPU to set up;
+  # ours gives the container the stand-in host's GPU memory ledger
+  # (standin/vllm/gpumem), as nvidia-container-cli gives it the driver: it
+  # nsenters the container's mount namespace and bind-mounts the ledger
+  # directory at <rootfs>/run/myia-gpu, and writes <rootfs>/run/myia-gpu-grant
+  # (container id, the container's pid on the host, NVIDIA_VISIBLE_DEVICES as
+  # Docker set it from the device request). The Pulumi program changes nothing.
+  # The file is read by runc for every GPU container: rewriting it takes effect
+  # without restarting dockerd. Whatever goes wrong, it exits 0 (the container
+  # then runs without a ledger, as before); it logs to $D/hook.log.
+  # A new ledger's baseline (the host's GPUs and what the rest of the host uses): the
+  # default scenario, copied here so the hook does not depend on this checkout.
+  local scenario="$D/gpu-baseline"
+  mkdir -p "$scenario"
+  cp "$REPO/test/fixtures/nvidia-smi/scenarios/rtx4090x2-idle/query-gpu.csv" \
+    "$REPO/test/fixtures/nvidia-smi/scenarios/rtx4090x2-idle/compute-apps.csv" "$scenario/"
+  sed -e "s|@LEDGER_ROOT@|$LEDGER_ROOT|g" -e "s|@SCENARIO@|$scenario|g" -e "s|@LOG@|$D/hook.log|g" \
+    >"$BIN/nvidia-container-runtime-hook.tmp" <<'HOOK'
+#!/bin/bash
+# Stand-in for nvidia-container-runtime-hook (written by myia-vllm scripts/dockerd.sh):
+# gives a GPU container the stand-in host's GPU memory ledger. Always exits 0.
+LEDGER_ROOT=@LEDGER_ROOT@
+SCENARIO=@SCENARIO@
+LOG=@LOG@
+
+# jstr KEY: a string field of the JSON on stdin (runc's compact JSON; jq when present)
+jstr() { grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | sed 's/^"[^"]*":"//; s/"$//'; }
+jnum() { grep -o "\"$1\":[0-9]*" | head -n 1 | sed 's/^"[^"]*"://'; }
+
+prestart() {
+  local state id pid bundle cfg rootfs devices host ledger f
+  state=$(cat)
+  id=$(jstr id <<<"$state") pid=$(jnum pid <<<"$state") bundle=$(jstr bundle <<<"$state")
+  [ -n "$id" ] && [ -n "$pid" ] && [ -f "$bundle/config.json" ] || { echo "no id/pid/bundle in the state: $state"; return 0; }
+  cfg=$(cat "$bundle/config.json")
+  rootfs=$(grep -o '"root":{"path":"[^"]*"' <<<"$cfg" | sed 's/.*"path":"//; s/"$//')
+  [ -n "$rootfs" ] || { echo "$id: no root.path"; return 0; }
+  [[ $rootfs == /* ]] || rootfs=$bundle/$rootfs
+  # the last one wins: Docker's device driver appends its own to the image's and the user's
+  devices=$(grep -o '"NVIDIA_VISIBLE_DEVICES=[^"]*"' <<<"$cfg" | tail -n 1 | sed 's/^"[^=]*=//; s/"$//')
+  host=$(grep -o '"MYIA_GPU_HOST=[^"]*"' <<<"$cfg" | tail -n 1 | sed 's/^"[^=]*=//; s/"$//')
+  [[ ${host:-default} =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "$id: bad MYIA_GPU_HOST '$host'"; return 0; }
+  ledger=$LEDGER_ROOT/${host:-default}
+  mkdir -p "$ledger/baseline" && chmod 755 "$LEDGER_ROOT" "$ledger" "$ledger/baseline" || return 0
+  if [ ! -f "$ledger/baseline/query-gpu.csv" ] && [ -f "$SCENARIO/query-gpu.csv" ]; then
+    cp "$SCENARIO/query-gpu.csv" "$SCENARIO/compute-apps.csv" "$ledger/baseline/" 2>/dev/null
+    chmod 644 "$ledger/baseline/"* 2>/dev/null
+  fi
+  # Drop bookings nobody holds any more (their stand-in died); under the lock, so
+  # never one a live stand-in holds (which checks it locked the file the path names).
+  for f in "$ledger"/*.booking; do
+    [ -f "$f" ] && timeout 5 flock -n -x "$f" rm -f "$f" 2>/dev/null
+  done
+  timeout 10 nsenter -t "$pid" -m -- /bin/sh -c '
+    set -e
+    mkdir -p "$1/run/myia-gpu"
+    printf "container=%s\npid=%s\ndevices=%s\n" "$2" "$3" "$4" >"$1/run/myia-gpu-grant"
+    mount --bind "$5" "$1/run/myia-gpu"' hook "$rootfs" "$id" "$pid" "$devices" "$ledger" ||
+    { echo "$id: could not give the ledger to the container (rootfs $rootfs)"; return 0; }
+  echo "$(date -u +%FT%TZ) $id: pid $pid, devices ${devices:-none}, ledger $ledger"
+}
+
+case "${1:-}" in
+prestart) prestart >>"$LOG" 2>&1 ;;
+*) cat >/dev/null 2>&1 ;;
+esac
 exit 0
 HOOK
   chmod +x "$BIN/nvidia-container-runtime-hook.tmp"
@@ -200,6 +269,8 @@ cmd_start() {
   mkdir -p "$D" "$DATA" "$EXEC" "$BIN"
   if daemon_answers; then
     if daemon_has_nvidia; then
+      # runc reads the hook file for every GPU container: a new one takes effect now.
+      our_pid >/dev/null && write_hook
       log "a daemon already answers on $SOCK with the nvidia runtime: nothing to do"
       return 0
     fi
@@ -355,5 +426,6 @@ start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 restart) cmd_stop; cmd_start ;;
-*) echo "usage: bash scripts/dockerd.sh start|stop|status|restart" >&2; exit 2 ;;
+hook) mkdir -p "$BIN"; write_hook; log "wrote $BIN/nvidia-container-runtime-hook (used by the next GPU container; no restart needed)" ;;
+*) echo "usage: bash scripts/dockerd.sh start|stop|status|restart|hook" >&2; exit 2 ;;
 esac

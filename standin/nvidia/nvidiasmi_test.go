@@ -15,8 +15,15 @@ const fixtures = "../../test/fixtures/nvidia-smi"
 
 func smi(t *testing.T, scenario string, args ...string) (string, int) {
 	t.Helper()
+	return smiLedger(t, scenario, t.TempDir(), args...)
+}
+
+// smiLedger runs the fake with a GPU ledger directory (an empty one: the
+// scenario alone, whatever the host's ledger holds now).
+func smiLedger(t *testing.T, scenario, ledger string, args ...string) (string, int) {
+	t.Helper()
 	cmd := exec.Command("bash", append([]string{"nvidia-smi"}, args...)...)
-	cmd.Env = append(os.Environ(), "MYIA_NVIDIA_SMI_SCENARIO="+scenario)
+	cmd.Env = append(os.Environ(), "MYIA_NVIDIA_SMI_SCENARIO="+scenario, "MYIA_GPU_LEDGER="+ledger)
 	out, err := cmd.Output()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -52,10 +52,11 @@ func (s *Server) mountOpenRoutes(m *http.ServeMux) {
 		return
 	}
 	// VLLM_SERVER_DEV_MODE=1: the engine's controls, also without a key.
-	for _, p := range []string{"/sleep", "/wake_up", "/reset_prefix_cache", "/reset_mm_cache", "/collective_rpc", "/update_weights"} {
+	for _, p := range []string{"/reset_prefix_cache", "/reset_mm_cache", "/collective_rpc", "/update_weights"} {
 		post(p, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{"results": []any{}}) })
 	}
-	m.HandleFunc("/is_sleeping", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{"is_sleeping": false}) })
+	// The sleep router (sleep.go).
+	s.mountSleep(m)
 }
 
 // invocations: a body with "messages" is a chat, else a completion.

@@ -35,6 +35,7 @@ func TestOpenRoutesAnswerWithoutTheKey(t *testing.T) {
 		{plain, "POST", "/scale_elastic_ep", map[string]any{"new_data_parallel_size": 2}, 200},
 		{plain, "POST", "/sleep", nil, 404},
 		{dev, "POST", "/sleep", nil, 200},
+		{dev, "POST", "/wake_up", nil, 200},
 		{dev, "POST", "/collective_rpc", map[string]any{"method": "x"}, 200},
 		{dev, "GET", "/is_sleeping", nil, 200},
 		{plain, "POST", "/v1/chat/completions", chat, 401},

@@ -40,6 +40,8 @@ type Config struct {
 	Shutdown Shutdown
 	// ShutdownTimeout is --shutdown-timeout (ShutdownDrain's bound).
 	ShutdownTimeout time.Duration
+	// Sleep is the sleep router, mounted in DevMode (sleep.go).
+	Sleep SleepConfig
 }
 
 // Server answers the routes.
@@ -58,6 +60,8 @@ type Server struct {
 	term     chan struct{}
 	termOnce sync.Once
 	termAt   time.Time
+	sl       sleepState
+	dieWhy   atomic.Value // string: why OnDie was called
 }
 
 // New builds a server.
@@ -67,6 +71,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Started.IsZero() {
 		cfg.Started = time.Now()
+	}
+	if cfg.Sleep.API == 0 {
+		cfg.Sleep.API = SleepAPIFor(cfg.Version)
 	}
 	s := &Server{cfg: cfg, createdS: cfg.Started.Unix(), term: make(chan struct{})}
 	for _, k := range cfg.APIKeys {
@@ -94,7 +101,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	isV1 := strings.HasPrefix(r.URL.Path, "/v1")
 	if isV1 && r.Method != http.MethodOptions && len(s.keys) > 0 && !s.authorized(r) {
 		writeJSON(rec, http.StatusUnauthorized, map[string]any{"error": "Unauthorized"})
-	} else {
+	} else if s.gate(rec, r) {
 		s.mux.ServeHTTP(rec, r)
 	}
 	if s.cfg.Log != nil && !s.cfg.NoAccessLog {
@@ -105,8 +112,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
 		}
-		s.dieOnce.Do(func() { go s.cfg.OnDie() })
+		s.die("")
 	}
+}
+
+// die calls OnDie once; why ("" for STANDIN_DIE_AFTER) is kept for DieReason.
+func (s *Server) die(why string) {
+	if s.cfg.OnDie == nil {
+		return
+	}
+	s.dieOnce.Do(func() {
+		s.dieWhy.Store(why)
+		go s.cfg.OnDie()
+	})
+}
+
+// DieReason is why the engine died ("" when STANDIN_DIE_AFTER ran out).
+func (s *Server) DieReason() string {
+	why, _ := s.dieWhy.Load().(string)
+	return why
 }
 
 type statusRecorder struct {
