@@ -25,6 +25,8 @@ echo "== stand-ins (vLLM, the command plugin): go test"
 # The engine suites and the integration tests both need the daemon and the images.
 bash scripts/dockerd.sh start
 bash scripts/build-standin.sh --pinned >/dev/null
+echo "== the stand-in host's GPU memory: two models on the same GPUs fail as on the real box"
+bash standin/gpumem.sh
 # The gateway: the real Caddy the stacks pin, built offline (caddy:<version>).
 bash scripts/build-gateway.sh >/dev/null
 # The remote GPU host of the ssh suite: Debian's sshd on 127.0.0.1:2222, its own config and keys.
