@@ -203,7 +203,7 @@ our_pid() {
   [ -n "$pid" ] && alive "$pid" || return 1
   # pids get reused: it must be our binary.
   exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-  [ "${exe% (deleted)}" = "$BIN/$1" ] || return 1
+  [ "${exe% (deleted)}" = "$(readlink -f "$BIN/$1")" ] || return 1
   echo "$pid"
 }
 

@@ -23,6 +23,13 @@ describe("pinned versions", () => {
   it("builds each plugin at its npm package's version", () => {
     assert.equal(env.DOCKER_PLUGIN_VERSION, pkg.dependencies["@pulumi/docker"]);
     assert.equal(env.COMMAND_PLUGIN_VERSION, pkg.dependencies["@pulumi/command"]);
+    assert.equal(env.KUBERNETES_PLUGIN_VERSION, pkg.dependencies["@pulumi/kubernetes"]);
+  });
+
+  it("builds the offline kubernetes plugin from the provider module that versions.env names, with the SDK of the same release", () => {
+    const mod = readFileSync(join(REPO, "plugins/kubernetes/go.mod"), "utf8");
+    assert.ok(mod.includes(`github.com/pulumi/pulumi-kubernetes/provider/v4 ${env.KUBERNETES_PROVIDER_PSEUDO}\n`), "the provider's pseudo-version");
+    assert.ok(mod.includes(`github.com/pulumi/pulumi-kubernetes/sdk/v4 v${env.KUBERNETES_PLUGIN_VERSION}`), "sdk/v4 at the plugin's version");
   });
 
   it("builds the test cluster at the versions versions.env names", () => {
