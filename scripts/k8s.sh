@@ -14,6 +14,7 @@
 #   bash scripts/k8s.sh nodes [profile]   # replaces the fake GPU nodes with a profile's; no profile: lists them
 #   bash scripts/k8s.sh build             # only builds (cold: ~15-20 min on 2 cores; warm: seconds)
 #   bash scripts/k8s.sh reset             # stop, and forget the cluster's data (etcd); certificates are kept
+#   bash scripts/k8s.sh node start|stop|status|import IMAGE   # a REAL node beside the fake ones (below)
 #
 # Node profiles (K8S_NODES, or the argument of start/nodes; default "default"):
 #   default  3 nodes with 2 x RTX 4090 (24 GiB) each, and 1 node with 1 x 16 GiB card: 7 GPUs
@@ -35,8 +36,20 @@
 #   etcd/       etcd's data
 #   run/        pid files; log/ each component's log; build-*.log the builds
 #
+# The real node (`node start`, optional; `stop` stops it too): kubelet (same
+# wrapper module) on a separate instance of Debian's containerd (own root,
+# state and socket under $K/node/; CRI's restrict_oom_score_adj, as this
+# machine lacks CAP_SYS_RESOURCE for the sandbox's oom_score_adj), Debian's CNI
+# plugins (a bridge myia-cni0, 10.89.0.0/24), cgroupfs, the machine's outward
+# IPv4 as node IP (the kubelet refuses loopback); the pod sandbox is our
+# own pause program (scripts/k8s/pause), imported as myia.local/pause:1. Node
+# myia-node-0, label myia-vllm/node-set=real, nvidia.com/gpu patched into its
+# status (MYIA_K8S_NODE_GPUS, default 2), so a stand-in vLLM image can run
+# there with GPU limits (imagePullPolicy: Never; `node import IMAGE` copies one
+# from dockerd with docker save). The shared dockerd is only read from.
+#
 # Overrides: MYIA_K8S_PORT (apiserver, default 16443; etcd uses +1 and +2, controller-manager +3,
-# scheduler +4, kwok +5), MYIA_K8S_TIMEOUT (seconds to wait for each component, default 60).
+# scheduler +4, kwok +5, kubelet +6 and +7), MYIA_K8S_TIMEOUT (seconds to wait for each component, default 60).
 # CPU-heavy work (builds, the cluster) runs under `nice -n 15`.
 set -euo pipefail
 
@@ -44,13 +57,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
 . "$HERE/versions.env"
 MYIA_CACHE=${MYIA_CACHE:-${HOME:-/root}/.cache/myia-vllm}
-K="$MYIA_CACHE/k8s"
+# Its real path: the pid checks compare command lines and binaries with it.
+K=$(readlink -m "$MYIA_CACHE/k8s")
 BIN="$K/bin"
 PKI="$K/pki"
 RUN="$K/run"
 LOGS="$K/log"
 PORT=${MYIA_K8S_PORT:-16443}
-ETCD_PORT=$((PORT + 1)) ETCD_PEER_PORT=$((PORT + 2)) CM_PORT=$((PORT + 3)) SCHED_PORT=$((PORT + 4)) KWOK_PORT=$((PORT + 5))
+ETCD_PORT=$((PORT + 1)) ETCD_PEER_PORT=$((PORT + 2)) CM_PORT=$((PORT + 3)) SCHED_PORT=$((PORT + 4)) KWOK_PORT=$((PORT + 5)) KUBELET_PORT=$((PORT + 6)) KUBELET_HEALTHZ_PORT=$((PORT + 7))
 TIMEOUT=${MYIA_K8S_TIMEOUT:-60}
 SERVER="https://127.0.0.1:$PORT"
 KUBECONFIG_ADMIN="$PKI/admin.kubeconfig"
@@ -74,18 +88,23 @@ targets() {
   etcd) echo "myia.local/k8s/etcd" ;;
   kube) echo k8s.io/kubernetes/cmd/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl} ;;
   kwok) echo sigs.k8s.io/kwok/cmd/kwok ;;
+  kubelet) echo k8s.io/kubernetes/cmd/kubelet ;;
+  pause) echo myia.local/k8s/pause ;;
   esac
 }
+
+# The wrapper module a build target lives in.
+module_of() { case $1 in kubelet) echo kube ;; *) echo "$1" ;; esac; }
 
 # A hash of what a build is made of (the wrapper module, the Go version, the
 # flags), so a change rebuilds it.
 build_hash() {
-  (cd "$HERE/k8s/$1" && find . -type f | LC_ALL=C sort | xargs sha256sum; go version; targets "$1"; ldflags "$1") | sha256sum | cut -c1-16
+  (cd "$HERE/k8s/$(module_of "$1")" && find . -type f | LC_ALL=C sort | xargs sha256sum; go version; targets "$1"; ldflags "$1") | sha256sum | cut -c1-16
 }
 
 ldflags() {
   local ld="-s -w" p
-  if [ "$1" = kube ]; then
+  if [ "$1" = kube ] || [ "$1" = kubelet ]; then
     # What `kubectl version` and the apiserver's /version report (hack/lib/version.sh sets the same variables).
     for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
       ld="$ld -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=${K8S_VERSION%%.*} -X $p.gitMinor=$(cut -d. -f2 <<<"$K8S_VERSION") -X $p.gitTreeState=clean"
@@ -97,14 +116,14 @@ ldflags() {
 build_one() {
   local mod=$1 hash t0 bins=()
   hash=$(build_hash "$mod")
-  case $mod in etcd) bins=(etcd) ;; kube) bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl) ;; kwok) bins=(kwok) ;; esac
+  case $mod in etcd) bins=(etcd) ;; kube) bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl) ;; *) bins=("$mod") ;; esac
   local b ok=1
   for b in "${bins[@]}"; do [ -x "$BIN/$b" ] || ok=0; done
   if [ "$ok" = 1 ] && [ "$(cat "$BIN/.hash-$mod" 2>/dev/null)" = "$hash" ]; then return 0; fi
   log "building $mod (${bins[*]}) from the Go module proxy (log: $K/build-$mod.log; cold: minutes, kube ~15 min on 2 cores)"
   t0=$(now)
   # shellcheck disable=SC2046
-  if ! (cd "$HERE/k8s/$mod" && GOPATH="$MYIA_CACHE/go" GOCACHE="$K/go-build" GOFLAGS=-trimpath CGO_ENABLED=0 \
+  if ! (cd "$HERE/k8s/$(module_of "$mod")" && GOPATH="$MYIA_CACHE/go" GOCACHE="$K/go-build" GOFLAGS=-trimpath CGO_ENABLED=0 \
     "${NICE[@]}" go build -ldflags "$(ldflags "$mod")" -o "$BIN/" $(targets "$mod")) >"$K/build-$mod.log" 2>&1; then
     tail -n 20 "$K/build-$mod.log" >&2
     die "building $mod failed (log: $K/build-$mod.log)"
@@ -403,6 +422,255 @@ cmd_nodes() {
   log "nodes: profile $profile ($(echo "$want" | grep -c . || true) GPU nodes: ${spec:-none}) Ready in $(since "$t0") s"
 }
 
+# --- the real node (kubelet + containerd) ------------------------------------------
+
+N="$K/node"
+NODE_NAME=myia-node-0
+CTRD_SOCK="$N/containerd/containerd.sock"
+PAUSE_IMAGE=myia.local/pause:1
+
+ctr_() { ctr --address "$CTRD_SOCK" -n k8s.io "$@"; }
+
+# ctrd_pid: the pid of the node's containerd (Debian's binary, our config), if it runs.
+ctrd_pid() {
+  local f="$RUN/containerd.pid" pid cmd
+  [ -s "$f" ] || return 1
+  pid=$(tr -dc '0-9' <"$f")
+  [ -n "$pid" ] && alive "$pid" || return 1
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *"containerd --config $N/containerd/config.toml"* ]] || return 1
+  echo "$pid"
+}
+
+# The node's IP: the kubelet refuses a loopback one (the node then has no
+# address, and the apiserver cannot reach it for logs and exec), so the
+# machine's source address toward the outside; loopback only when there is none.
+node_ip() {
+  local ip
+  ip=$(ip -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p' | head -n 1)
+  [ -n "$ip" ] || ip=$(ip -4 -o addr show scope global 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4; exit }')
+  echo "${ip:-127.0.0.1}"
+}
+
+node_files() {
+  mkdir -p "$N/containerd" "$N/cni/net.d" "$N/cni/ipam" "$N/kubelet" "$N/image"
+  # Made again each start: the node's IP may have changed.
+  rm -f "$PKI/kubelet.crt"
+  cert kubelet "system:node:$NODE_NAME" system:nodes "IP:$NODE_IP,IP:127.0.0.1,DNS:$NODE_NAME,DNS:localhost"
+  kubeconfig kubelet
+  cat >"$N/containerd/config.toml" <<TOML
+# myia-vllm scripts/k8s.sh: the real node's containerd, not the machine's nor dockerd's.
+version = 2
+root = "$N/containerd/root"
+state = "$N/containerd/state"
+[grpc]
+  address = "$CTRD_SOCK"
+[ttrpc]
+  address = "$CTRD_SOCK.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$N/containerd/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_IMAGE"
+  # runc cannot set the sandbox's oom_score_adj to -998 without CAP_SYS_RESOURCE
+  # ("can't get final child's PID from pipe: EOF"): never below containerd's own.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$N/cni/net.d"
+TOML
+  cat >"$N/cni/net.d/10-myia.conflist" <<JSON
+{
+  "cniVersion": "0.4.0",
+  "name": "myia",
+  "plugins": [
+    {
+      "type": "bridge", "bridge": "myia-cni0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+      "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.89.0.0/24"}]], "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$N/cni/ipam"}
+    }
+  ]
+}
+JSON
+  cat >"$N/kubelet.yaml" <<YAML
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+# The apiserver reaches the kubelet at the node's InternalIP (logs, exec); every
+# request needs a client certificate of our CA (no anonymous access).
+address: $NODE_IP
+port: $KUBELET_PORT
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: $KUBELET_HEALTHZ_PORT
+tlsCertFile: $PKI/kubelet.crt
+tlsPrivateKeyFile: $PKI/kubelet.key
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: $PKI/ca.crt}
+authorization: {mode: Webhook}
+containerRuntimeEndpoint: unix://$CTRD_SOCK
+cgroupDriver: cgroupfs
+failCgroupV1: false
+failSwapOn: false
+resolvConf: /etc/resolv.conf
+maxPods: 20
+serializeImagePulls: false
+evictionHard: {memory.available: 100Mi, nodefs.available: 1%, imagefs.available: 1%, nodefs.inodesFree: 1%}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+# Checked every 2 s, not 10: the GPUs patched into the status reach allocatable sooner.
+nodeStatusUpdateFrequency: 2s
+YAML
+}
+
+# The pause image, made by hand as a docker-archive (one layer: our static
+# pause program) and imported into the node's containerd: no registry here.
+pause_image() {
+  if ctr_ images ls -q 2>/dev/null | grep -qx "$PAUSE_IMAGE" && [ "$(cat "$N/image/pause.hash" 2>/dev/null)" = "$(cat "$BIN/.hash-pause")" ]; then return 0; fi
+  local d="$N/image/pause" diff cfg
+  rm -rf "$d" && mkdir -p "$d/rootfs" "$d/out"
+  cp "$BIN/pause" "$d/rootfs/pause"
+  tar --owner=0 --group=0 --numeric-owner -C "$d/rootfs" -cf "$d/layer.tar" pause
+  diff=$(sha256sum "$d/layer.tar" | cut -d' ' -f1)
+  mkdir -p "$d/out/$diff" && mv "$d/layer.tar" "$d/out/$diff/layer.tar"
+  printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/pause"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$diff" >"$d/config.json"
+  cfg=$(sha256sum "$d/config.json" | cut -d' ' -f1)
+  mv "$d/config.json" "$d/out/$cfg.json"
+  printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["%s/layer.tar"]}]' "$cfg" "$PAUSE_IMAGE" "$diff" >"$d/out/manifest.json"
+  tar -C "$d/out" -cf "$N/image/pause.tar" .
+  ctr_ images import "$N/image/pause.tar" >/dev/null
+  cp "$BIN/.hash-pause" "$N/image/pause.hash"
+  log "node: imported $PAUSE_IMAGE (our pause program) into the node's containerd"
+}
+
+node_ready() { [ "$(kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
+node_gpus() { kc get node "$NODE_NAME" -o jsonpath='{.status.allocatable.nvidia\.com/gpu}' 2>/dev/null; }
+
+node_rss() {
+  local pid kb total=0 parts=() name
+  for name in containerd kubelet; do
+    if [ "$name" = kubelet ]; then pid=$(our_pid kubelet) || continue; else pid=$(ctrd_pid) || continue; fi
+    kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
+    total=$((total + kb))
+    parts+=("$name $((kb / 1024)) MiB")
+  done
+  echo "node RSS $((total / 1024)) MiB ($(IFS=,; echo "${parts[*]}" | sed 's/,/, /g'))"
+}
+
+cmd_node_start() {
+  local t0 pid gpus=${MYIA_K8S_NODE_GPUS:-2}
+  t0=$(now)
+  our_pid kube-apiserver >/dev/null || die "the cluster is not running: bash scripts/k8s.sh start first"
+  command -v containerd >/dev/null && command -v ctr >/dev/null || die "containerd is needed (Debian's containerd, which scripts/dockerd.sh installs)"
+  mkdir -p "$N" "$BIN"
+  if [ ! -x /usr/lib/cni/bridge ]; then
+    log "installing Debian's containernetworking-plugins"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends containernetworking-plugins >"$N/apt.log" 2>&1 ||
+      die "apt-get install containernetworking-plugins failed ($N/apt.log)"
+  fi
+  build_one kubelet
+  build_one pause
+  make_pki
+  NODE_IP=$(node_ip)
+  node_files
+  if ! ctrd_pid >/dev/null; then
+    rm -f "$CTRD_SOCK"
+    mkdir -p "$RUN" "$LOGS"
+    echo "=== $(date -u +%FT%TZ) k8s.sh node start: containerd" >>"$LOGS/containerd.log"
+    env -i PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME="$N" \
+      setsid "${NICE[@]}" containerd --config "$N/containerd/config.toml" </dev/null >>"$LOGS/containerd.log" 2>&1 &
+    echo $! >"$RUN/containerd.pid"
+    local waited=0
+    until ctr --address "$CTRD_SOCK" version >/dev/null 2>&1; do
+      ctrd_pid >/dev/null || { tail -n 20 "$LOGS/containerd.log" >&2; die "containerd exited (log $LOGS/containerd.log)"; }
+      waited=$((waited + 1))
+      [ "$waited" -le "$((TIMEOUT * 10))" ] || die "containerd does not answer (log $LOGS/containerd.log)"
+      sleep 0.1
+    done
+    log "containerd: serving ($CTRD_SOCK)"
+  fi
+  pause_image
+  our_pid kubelet >/dev/null || launch kubelet --config "$N/kubelet.yaml" --kubeconfig "$PKI/kubelet.kubeconfig" \
+    --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --root-dir "$N/kubelet" --cert-dir "$N/kubelet/pki" \
+    --node-labels myia-vllm/node-set=real
+  wait_for kubelet "node $NODE_NAME Ready" node_ready
+  # An extended resource, as Kubernetes' docs advertise one: in the node's
+  # status capacity; the kubelet copies it to allocatable.
+  kc patch node "$NODE_NAME" --subresource=status --type=merge -p "{\"status\":{\"capacity\":{\"nvidia.com/gpu\":\"$gpus\"}}}" >/dev/null
+  local waited=0
+  until [ "$(node_gpus)" = "$gpus" ]; do
+    waited=$((waited + 1))
+    [ "$waited" -le "$((TIMEOUT * 10))" ] || die "node $NODE_NAME: nvidia.com/gpu not allocatable after ${TIMEOUT}s"
+    sleep 0.1
+  done
+  log "node $NODE_NAME ($NODE_IP): Ready with nvidia.com/gpu: $gpus allocatable, $(since "$t0") s; $(node_rss)"
+}
+
+cmd_node_stop() {
+  local pid c shim m
+  [ -d "$N" ] || return 0
+  stop_component kubelet
+  # The pods' containers and sandboxes go with the node.
+  if pid=$(ctrd_pid); then
+    for c in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s KILL "$c" >/dev/null 2>&1 || true; done
+    sleep 0.5
+    for c in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks delete -f "$c" >/dev/null 2>&1 || true; done
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
+    alive "$pid" && kill -KILL "$pid" 2>/dev/null
+    rm -f "$RUN/containerd.pid"
+    log "stopped containerd (pid $pid)"
+  fi
+  # Shims outlive containerd by design: end those of our containerd (its address on their command line).
+  for shim in $(pgrep -f "containerd-shim-runc-v2 .*-address $CTRD_SOCK" || true); do kill -KILL "$shim" 2>/dev/null || true; done
+  # The pod mounts the kubelet and containerd leave under our folder, deepest first.
+  awk -v d="$N/" 'index($2 "/", d) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
+  if our_pid kube-apiserver >/dev/null; then kc delete node "$NODE_NAME" --ignore-not-found --wait=false >/dev/null 2>&1 || true; fi
+}
+
+cmd_node_status() {
+  local pid down=0
+  if pid=$(ctrd_pid); then echo "containerd: running (pid $pid)"; else echo "containerd: stopped"; down=1; fi
+  if pid=$(our_pid kubelet); then echo "kubelet: running (pid $pid)"; else echo "kubelet: stopped"; down=1; fi
+  if [ "$down" = 0 ] && node_ready; then
+    echo "node $NODE_NAME: Ready, nvidia.com/gpu $(node_gpus)"
+    node_rss
+    return 0
+  fi
+  return 1
+}
+
+# node import IMAGE: an image of the shared dockerd into the node's containerd
+# (docker save | ctr import); pods use it with imagePullPolicy: Never.
+cmd_node_import() {
+  local image=${1:?usage: bash scripts/k8s.sh node import IMAGE}
+  ctrd_pid >/dev/null || die "the node's containerd is not running: bash scripts/k8s.sh node start"
+  docker save "$image" | ctr_ images import - >/dev/null
+  log "node: imported $image from dockerd"
+}
+
+cmd_node() {
+  case "${1:-}" in
+  start) cmd_node_start ;;
+  stop) cmd_node_stop ;;
+  status) cmd_node_status ;;
+  import) shift; cmd_node_import "$@" ;;
+  *) echo "usage: bash scripts/k8s.sh node start|stop|status|import IMAGE" >&2; exit 2 ;;
+  esac
+}
+
 # --- commands ----------------------------------------------------------------------
 
 rss_total() {
@@ -436,6 +704,8 @@ cmd_start() {
 
 cmd_stop() {
   local i any=0
+  # The real node first: it is a client of the apiserver too.
+  cmd_node_stop
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
     our_pid "${COMPONENTS[i]}" >/dev/null && any=1
     stop_component "${COMPONENTS[i]}"
@@ -475,9 +745,10 @@ stop) cmd_stop ;;
 status) cmd_status ;;
 env) cmd_env ;;
 nodes) shift; cmd_nodes "$@" ;;
+node) shift; cmd_node "$@" ;;
 build) cmd_build ;;
 reset) cmd_reset ;;
 restart) cmd_stop; shift; cmd_start "$@" ;;
 -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
-*) echo "usage: bash scripts/k8s.sh start [profile]|stop|status|env|nodes [profile]|build|reset|restart" >&2; exit 2 ;;
+*) echo "usage: bash scripts/k8s.sh start [profile]|stop|status|env|nodes [profile]|node start|stop|status|import IMAGE|build|reset|restart" >&2; exit 2 ;;
 esac

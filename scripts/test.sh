@@ -34,6 +34,8 @@ bash scripts/sshd.sh start
 # The Kubernetes test cluster: etcd, the control plane and kwok's fake GPU
 # nodes on 127.0.0.1:16443, built from the Go module proxy (~15-20 min the first time).
 bash scripts/k8s.sh start
+# Its real node: a kubelet on its own containerd, to run the stand-in image for real.
+bash scripts/k8s.sh node start
 
 echo "== real Pulumi engine (the CLI built from the Go module proxy, cached after the first run)"
 toolchain_pulumi
