@@ -16,7 +16,7 @@
 #   bash scripts/k8s.sh reset             # stop, and forget the cluster's data (etcd); certificates are kept
 #   bash scripts/k8s.sh node start|stop|status|import IMAGE   # a REAL node beside the fake ones (below)
 #
-# Node profiles (K8S_NODES, or the argument of start/nodes; default "default"):
+# Node profiles (K8S_NODES, or the argument of start/nodes; start keeps the last one, "default" at first):
 #   default  3 nodes with 2 x RTX 4090 (24 GiB) each, and 1 node with 1 x 16 GiB card: 7 GPUs
 #   gpu2     1 node with 2 x RTX 4090: two 2-GPU models cannot both run (a migration is a takeover)
 #   gpu4     2 nodes with 2 x RTX 4090: both run side by side
