@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `npm test`: lint, unit tests (pure + Pulumi mocks), the stand-ins' Go tests,
 # the real Pulumi engine (preview, the whole lifecycle, switch, the plugin
-# schemas), and integration tests against a real dockerd with the stand-in GPU
-# runtime. Sets up what it needs (Node 22, dockerd, the stand-in image, the
-# Pulumi CLI and the docker and command plugins) and reuses caches.
+# schemas), the Kubernetes test cluster (kwok's fake GPU nodes) and the
+# kubernetes plugin's schema, and integration tests against a real dockerd
+# with the stand-in GPU runtime. Sets up what it needs (Node 22, dockerd, the
+# stand-in image, the test cluster, the Pulumi CLI and the docker, command and
+# kubernetes plugins) and reuses caches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=toolchain.sh
@@ -31,6 +33,11 @@ bash standin/gpumem.sh
 bash scripts/build-gateway.sh >/dev/null
 # The remote GPU host of the ssh suite: Debian's sshd on 127.0.0.1:2222, its own config and keys.
 bash scripts/sshd.sh start
+# The Kubernetes test cluster: etcd, the control plane and kwok's fake GPU
+# nodes on 127.0.0.1:16443, built from the Go module proxy (~15-20 min the first time).
+bash scripts/k8s.sh start
+# Its real node: a kubelet on its own containerd, to run the stand-in image for real.
+bash scripts/k8s.sh node start
 
 echo "== real Pulumi engine (the CLI built from the Go module proxy, cached after the first run)"
 toolchain_pulumi
@@ -42,6 +49,9 @@ toolchain_plugins || { for m in "${_tc_missing[@]}"; do echo "MISSING $m" >&2; d
 source scripts/compose.sh
 toolchain_compose || { for m in "${_tc_missing[@]}"; do echo "MISSING $m" >&2; done; exit 1; }
 node --import tsx --test --test-concurrency=1 'test/engine/*.test.ts'
+
+echo "== kubernetes: the test cluster (kwok's GPU nodes) and the kubernetes plugin against @pulumi/kubernetes"
+node --import tsx --test --test-concurrency=1 'test/k8s/*.test.ts'
 
 # Before the integration tests, so the test runner's summary closes the run.
 echo "== bench, short mode (1 run, D = 2 s, L = 2 s): it must run; timings never fail it"

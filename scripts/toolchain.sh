@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Puts the project's toolchain on PATH: Node.js >= 22, the pulumi CLI, and the
-# docker and command plugins (official where installed or downloadable, else
-# our offline builds: scripts/plugins.sh).
+# Puts the project's toolchain on PATH: Node.js >= 22 and the pulumi CLI; and
+# resolves the docker, command and kubernetes plugins (official where installed
+# or downloadable, else our offline builds, put in Pulumi's plugin cache:
+# scripts/plugins.sh).
 #
 #   source scripts/toolchain.sh        # sets PATH and Pulumi's offline env in this shell
 #   bash scripts/toolchain.sh          # just builds/caches, prints what it found

@@ -8,7 +8,7 @@ const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
 const env = Object.fromEntries(
   readFileSync(join(REPO, "scripts/versions.env"), "utf8")
     .split("\n")
-    .filter((l) => /^[A-Z_]+=/.test(l))
+    .filter((l) => /^[A-Z0-9_]+=/.test(l))
     .map((l) => l.split("=") as [string, string]),
 );
 const lock = JSON.parse(readFileSync(join(REPO, "package-lock.json"), "utf8"));
@@ -23,6 +23,24 @@ describe("pinned versions", () => {
   it("builds each plugin at its npm package's version", () => {
     assert.equal(env.DOCKER_PLUGIN_VERSION, pkg.dependencies["@pulumi/docker"]);
     assert.equal(env.COMMAND_PLUGIN_VERSION, pkg.dependencies["@pulumi/command"]);
+    assert.equal(env.KUBERNETES_PLUGIN_VERSION, pkg.dependencies["@pulumi/kubernetes"]);
+  });
+
+  it("builds the offline kubernetes plugin from the provider module that versions.env names, with the SDK of the same release", () => {
+    const mod = readFileSync(join(REPO, "plugins/kubernetes/go.mod"), "utf8");
+    assert.ok(mod.includes(`github.com/pulumi/pulumi-kubernetes/provider/v4 ${env.KUBERNETES_PROVIDER_PSEUDO}\n`), "the provider's pseudo-version");
+    assert.ok(mod.includes(`github.com/pulumi/pulumi-kubernetes/sdk/v4 v${env.KUBERNETES_PLUGIN_VERSION}`), "sdk/v4 at the plugin's version");
+  });
+
+  it("builds the test cluster at the versions versions.env names", () => {
+    const kube = readFileSync(join(REPO, "scripts/k8s/kube/go.mod"), "utf8");
+    assert.ok(kube.includes(`require k8s.io/kubernetes v${env.K8S_VERSION}\n`), "k8s.io/kubernetes");
+    const staging = `v0.${env.K8S_VERSION.split(".").slice(1).join(".")}`;
+    const replaces = [...kube.matchAll(/^\t(k8s\.io\/[\w-]+) => (k8s\.io\/[\w-]+) (v\S+)$/gm)];
+    assert.ok(replaces.length >= 30, "a replace line for each staging module");
+    for (const [, from, to, v] of replaces) assert.ok(from === to && v === staging, `${from} => ${to} ${v}: every staging module at ${staging}`);
+    assert.match(readFileSync(join(REPO, "scripts/k8s/etcd/go.mod"), "utf8"), new RegExp(`go.etcd.io/etcd/server/v3 v${env.ETCD_VERSION.replace(/\./g, "\\.")}\n`));
+    assert.match(readFileSync(join(REPO, "scripts/k8s/kwok/go.mod"), "utf8"), new RegExp(`sigs.k8s.io/kwok v${env.KWOK_VERSION.replace(/\./g, "\\.")}\n`));
   });
 
   it("builds the offline docker plugin from the bridge and upstream that versions.env names", () => {
