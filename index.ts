@@ -18,6 +18,7 @@ export = async () => {
     plannedGpuMemoryMiB: profile.host.gpuMemoryMiB,
     stack,
     containerName: profile.server.containerName,
+    standby: profile.standby,
   });
   // The host's checks (nvidia-smi, runtime, memory) pass before any container is declared.
   const grant = await host.checked;
@@ -37,6 +38,8 @@ export = async () => {
     vllmVersion: profile.vllmVersion,
     argv: formatArgv(profile.argv),
     memory: profile.memory,
+    // Only with host.standby.enabled: the outputs of a stack without it are unchanged.
+    ...(profile.standby ? { standby: { peers: profile.standby.peers, gpu: profile.standby.gpu, hostRamMiB: profile.standby.hostRamMiB } } : {}),
     /** The root certificate clients trust for the HTTPS endpoint (gateway.tls.mode internal); public. */
     caCertificate: service.gateway?.caCertificate,
     /** The keys clients send as a bearer token, by client; a secret output. */
