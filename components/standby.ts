@@ -44,6 +44,7 @@ export function sleepPeersScript(a: StandbyTakeoverArgs): string {
   return `slept=""
 for s in $sleepers; do
   name=\${s%%|*}; rest=\${s#*|}; gw=\${rest%%|*}; version=\${rest#*|}
+  docker inspect "$gw" >/dev/null 2>&1 || gw="" # gateway.enabled false: vLLM's own port, nothing to drain
   # Its gateway refuses from now on, also with gateway.drainSeconds 0: nothing reaches a sleeping engine.
   [ -z "$gw" ] || ${writeIntoContainer("$gw", DRAIN_FILE, "1")} || echo "could not set the drain switch of $gw: it may forward to a sleeping engine" >&2
   if sleeps "$name"; then
