@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { parseDocument } from "yaml";
 import { watchOutage } from "../../tools/lib/outage";
 import { clientFromOutputs } from "../../tools/lib/client";
 import { inspect, logs, mustInspect, removeLeftovers, stop } from "../helpers/docker";
@@ -27,7 +29,15 @@ const VL = { stack: "medium-vl", port: 5003, container: "myia_vllm-medium-vl-qwe
 const MEMINFO = (name: string) => join(__dirname, "..", "fixtures", "meminfo", name);
 
 const project = engineProject({ MYIA_HOST_MEMINFO: MEMINFO("gpu-box-128g.txt") });
-const { op } = project;
+const { op, workDir } = project;
+
+/** `pulumi config set --path` stores 0.9 as a string: a float goes into the stack file as YAML. */
+function setUtilization(stack: string, value: number): void {
+  const file = join(workDir, `Pulumi.${stack}.yaml`);
+  const doc = parseDocument(readFileSync(file, "utf8"));
+  doc.setIn(["config", "myia-vllm:vllm", "gpuMemoryUtilization"], value);
+  writeFileSync(file, doc.toString());
+}
 const run = promisify(execFile);
 
 async function chat(port: number, key: string | null, model: string) {
@@ -80,11 +90,11 @@ describe("standby with the real engine", { skip: needsPlugins }, () => {
           "image.tag": { value: "v0.34.0" },
           "container.env.STANDIN_SLEEP_SECONDS": { value: "0.5" },
           "container.env.STANDIN_WAKE_SECONDS": { value: String(WAKE_SECONDS) },
-          ...(s === MEDIUM.stack ? { "vllm.gpuMemoryUtilization": { value: "0.9" } } : {}),
         },
       });
       assert.equal(r.ok, true, r.output);
     }
+    setUtilization(MEDIUM.stack, 0.9);
   });
 
   after(async () => {
@@ -92,11 +102,11 @@ describe("standby with the real engine", { skip: needsPlugins }, () => {
   });
 
   it("1. preview refuses what cannot work: GPU memory without room for the sleeping peer, a host whose RAM cannot hold the weights", async () => {
-    await op(MEDIUM.stack, { op: "configure", config: { "vllm.gpuMemoryUtilization": { value: "0.95" } } });
+    setUtilization(MEDIUM.stack, 0.95);
     const gpu = await op(MEDIUM.stack, { op: "preview" });
     assert.equal(gpu.ok, false);
     assert.match(gpu.output, /vllm\.gpuMemoryUtilization: 0\.95 × 24564 MiB = 23336 MiB per GPU, plus 1536 MiB that medium-vl keep\(s\) asleep \(host\.standby\.leftoverMiB\), is over the GPU's 24564 MiB.*lower it to at most 0\.93/);
-    await op(MEDIUM.stack, { op: "configure", config: { "vllm.gpuMemoryUtilization": { value: "0.9" } } });
+    setUtilization(MEDIUM.stack, 0.9);
 
     project.extraEnv.MYIA_HOST_MEMINFO = MEMINFO("small-32g.txt");
     const ram = await op(MEDIUM.stack, { op: "preview" });
