@@ -9,7 +9,9 @@ import { VllmService } from "./components/vllmService";
 export = async () => {
   const stack = pulumi.getStack();
   // Every config error at once, as `path: message` lines, before anything is declared.
-  const { profile, apiKey, hfToken, clients, providedTls } = loadProfile(stack);
+  // The sibling stack files are beside Pulumi.yaml: an inline program (the
+  // Automation API: switch, demo, tests) runs in its caller's folder.
+  const { profile, apiKey, hfToken, clients, providedTls } = loadProfile(stack, pulumi.getRootDirectory() || process.cwd());
 
   const host = new GpuHost(profile.host.name, {
     docker: profile.host.docker,
