@@ -224,7 +224,9 @@ interface Ctx {
   floor?: Stack;
 }
 
-const standinEnv = (c: Ctx) => ({ STANDIN_DOWNLOAD_SECONDS: String(c.D), STANDIN_LOAD_SECONDS: String(c.L) });
+/** A reply streams a token every TOKEN_MS, as a model does (row 9 needs replies that last): the same for every procedure. */
+const TOKEN_MS = 40;
+const standinEnv = (c: Ctx) => ({ STANDIN_DOWNLOAD_SECONDS: String(c.D), STANDIN_LOAD_SECONDS: String(c.L), STANDIN_TOKEN_MS: String(TOKEN_MS) });
 
 // ---- compose ---------------------------------------------------------------
 
@@ -295,6 +297,7 @@ async function engineRun(c: Ctx, procedure: "pulumi-up" | "switch", runNo: numbe
         "host.compileCachePath": { value: join(dir, "vllm-cache") },
         "container.env.STANDIN_LOAD_SECONDS": { value: String(c.L) },
         "container.env.STANDIN_DOWNLOAD_SECONDS": { value: String(c.D) },
+        "container.env.STANDIN_TOKEN_MS": { value: String(TOKEN_MS) },
         "container.readyTimeoutSeconds": { value: String(c.D + c.L + 600) },
       },
       true,
@@ -451,8 +454,8 @@ async function extras(c: Ctx, runNo: number, project: string, stacks: Record<str
 async function inFlight(c: Ctx, serving: Stack, target: Stack): Promise<{ completed: number; cut: number; refused: number; outageMs: number; upMs: number }> {
   const outputs = await serving.outputs();
   const client = clientFromOutputs(outputs);
-  // Replies of about 2 L (40 ms a token in the stand-in): several are in flight whenever the switch stops the model.
-  const work = streamWorkload({ baseUrl: client.baseUrl.replace("localhost", "127.0.0.1"), apiKey: client.apiKey, model: String(outputs.servedModelName?.value), clients: 4, minTokens: Math.round((2 * c.L * 1000) / 40) });
+  // Replies of about L each (a token every TOKEN_MS): one is in flight on every client whenever the switch stops the model.
+  const work = streamWorkload({ baseUrl: client.baseUrl.replace("localhost", "127.0.0.1"), apiKey: client.apiKey, model: String(outputs.servedModelName?.value), clients: 4, minTokens: Math.round((c.L * 1000) / TOKEN_MS) });
   const outage = watchOutage([c.medium.server.port, c.vl.server.port]);
   await sleep(500);
   const t = Date.now();

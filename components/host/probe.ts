@@ -30,9 +30,12 @@ const BASE_PROBE = [
   `echo "${MARK} apps"; ${APPS_QUERY} 2>&1; echo "${MARK} status $?"`,
   `echo "${MARK} runtimes"; docker info --format '{{json .Runtimes}}' 2>&1; echo "${MARK} status $?"`,
   `echo "${MARK} containers"`,
-  `for id in $(docker ps -aq --filter label=${PROJECT_LABEL}=${PROJECT_NAME} 2>/dev/null); do`,
-  `  docker inspect -f 'container|{{.Name}}|{{.State.Status}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.gpu-lease"}}|{{.State.StartedAt}}' "$id"`,
-  `  docker top "$id" -eo pid 2>/dev/null | tail -n +2 | sed 's/^ */pid /'`,
+  // One inspect for all of them, and `docker top` only where something runs:
+  // each docker call is a process and a round trip, and every preview pays them.
+  `ids=$(docker ps -aq --filter label=${PROJECT_LABEL}=${PROJECT_NAME} 2>/dev/null)`,
+  `[ -z "$ids" ] || docker inspect -f 'container|{{.Name}}|{{.State.Status}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.gpu-lease"}}|{{.State.StartedAt}}|{{.Id}}' $ids 2>/dev/null | while IFS= read -r line; do`,
+  `  echo "\${line%|*}"`,
+  `  case "$line" in "container|"*"|running|"*) docker top "\${line##*|}" -eo pid 2>/dev/null | tail -n +2 | sed 's/^ */pid /' ;; esac`,
   `done`,
   // Running containers of anything else that were given GPUs. Only which
   // GPUs they hold leaves the host, not the rest of their environment.

@@ -25,7 +25,9 @@ const names = {
 async function run(name: string, labels: Record<string, string>, gpus: string, how: "requests" | "runtime" = "requests") {
   await handRun(name, {
     Image: "vllm/vllm-openai:v0.11.0",
-    Cmd: ["Qwen/Qwen3-32B-AWQ", "--port", "8000"],
+    // A small share each: the stand-in host's GPUs now book memory, and five
+    // models at vLLM's default 0.9 would not fit beside each other.
+    Cmd: ["Qwen/Qwen3-32B-AWQ", "--port", "8000", "--gpu-memory-utilization", "0.05"],
     Env: ["STANDIN_LOAD_SECONDS=30", ...(how === "runtime" ? [`NVIDIA_VISIBLE_DEVICES=${gpus}`] : [])],
     Labels: labels,
     HostConfig: how === "runtime" ? { Runtime: "nvidia" } : { DeviceRequests: [{ Driver: "", Count: 0, DeviceIDs: gpus.split(","), Capabilities: [["gpu"]], Options: {} }] },

@@ -180,7 +180,7 @@ func Run(o Options) int {
 
 	stop := make(chan struct{})
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln, stop, time.Second) }()
+	go func() { served <- srv.Serve(ln, stop) }()
 
 	shownHost := cfg.host
 	if shownHost == "" {

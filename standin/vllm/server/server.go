@@ -288,9 +288,9 @@ func (s *Server) modelKnown(name string) bool {
 	return false
 }
 
-// ListenAndServe serves on ln until stop is closed; then it shuts down
-// within grace.
-func (s *Server) Serve(ln net.Listener, stop <-chan struct{}, grace time.Duration) error {
+// Serve serves on ln until stop is closed; then it shuts down as vLLM does
+// at this release on SIGTERM (shutdown.go decides how long that takes).
+func (s *Server) Serve(ln net.Listener, stop <-chan struct{}) error {
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -299,7 +299,6 @@ func (s *Server) Serve(ln net.Listener, stop <-chan struct{}, grace time.Duratio
 		return err
 	case <-stop:
 	}
-	_ = grace
 	s.shutdown(srv)
 	return nil
 }

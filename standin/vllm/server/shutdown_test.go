@@ -33,7 +33,7 @@ func TestShutdownModes(t *testing.T) {
 			}
 			stop := make(chan struct{})
 			served := make(chan error, 1)
-			go func() { served <- s.Serve(ln, stop, time.Second) }()
+			go func() { served <- s.Serve(ln, stop) }()
 			url := "http://" + ln.Addr().String() + "/v1/chat/completions"
 			body := `{"model":"m","messages":[{"role":"user","content":"go"}],"stream":true,"min_tokens":40}`
 			resp, err := http.Post(url, "application/json", strings.NewReader(body))
