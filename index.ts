@@ -6,10 +6,17 @@ import { GpuHost } from "./components/gpuHost";
 import { formatArgv } from "./components/vllm/argv";
 import { VllmService } from "./components/vllmService";
 
-export = async () => {
+/**
+ * The program. `projectDir` is the folder of Pulumi.yaml and the stack files
+ * (the siblings preview compares this stack with): the CLI runs the program
+ * there; an inline program (the Automation API: switch, demo, tests) runs in
+ * its caller's folder, where `pulumi.getRootDirectory()` answers the
+ * placeholder "rootDirectory" (CLI v3.274.1), so the tools pass their workDir.
+ */
+export = async (opts: { projectDir?: string } = {}) => {
   const stack = pulumi.getStack();
   // Every config error at once, as `path: message` lines, before anything is declared.
-  const { profile, apiKey, hfToken, clients, providedTls } = loadProfile(stack);
+  const { profile, apiKey, hfToken, clients, providedTls } = loadProfile(stack, opts.projectDir ?? process.cwd());
 
   const host = new GpuHost(profile.host.name, {
     docker: profile.host.docker,
@@ -18,6 +25,7 @@ export = async () => {
     plannedGpuMemoryMiB: profile.host.gpuMemoryMiB,
     stack,
     containerName: profile.server.containerName,
+    standby: profile.standby,
   });
   // The host's checks (nvidia-smi, runtime, memory) pass before any container is declared.
   const grant = await host.checked;
@@ -37,6 +45,8 @@ export = async () => {
     vllmVersion: profile.vllmVersion,
     argv: formatArgv(profile.argv),
     memory: profile.memory,
+    // Only with host.standby.enabled: the outputs of a stack without it are unchanged.
+    ...(profile.standby ? { standby: { peers: profile.standby.peers, gpu: profile.standby.gpu, hostRamMiB: profile.standby.hostRamMiB } } : {}),
     /** The root certificate clients trust for the HTTPS endpoint (gateway.tls.mode internal); public. */
     caCertificate: service.gateway?.caCertificate,
     /** The keys clients send as a bearer token, by client; a secret output. */

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { ValidatedProfile } from "./config/schema";
 import { PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
+import { DEV_MODE_ENV } from "./vllm/sleep";
 
 // Where the official image looks for its caches.
 export const HF_HOME = "/root/.cache/huggingface";
@@ -32,6 +33,8 @@ export function plainEnv(p: ValidatedProfile): string[] {
     `HF_HOME=${HF_HOME}`,
     `VLLM_CACHE_ROOT=${VLLM_CACHE_ROOT}`,
     ...Object.entries(p.container.env).map(([k, v]) => `${k}=${v}`),
+    // Standby: vLLM mounts /sleep and /wake_up only in dev mode (the gateway never forwards them).
+    ...(p.host.standby.enabled ? [DEV_MODE_ENV] : []),
   ];
 }
 

@@ -1,7 +1,8 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkHost, gpuHoldersKey, gpuLease } from "./host/checks";
+import { hostRamProblem, type StandbyFacts } from "./config/standby";
+import { checkHost, gpuHoldersKey, gpuLease, standbyState } from "./host/checks";
 import { HostProbe, OwnContainer, parseProbe, probeScript, type ProjectNetwork } from "./host/probe";
 import { sshFailure, sshOptions, sshShellArgv, sshTarget } from "./host/ssh";
 
@@ -33,6 +34,8 @@ export interface GpuHostArgs {
   stack: string;
   /** The name of the stack's container, to look for drift in it. */
   containerName?: string;
+  /** Standby's plan (host.standby.enabled): the host's RAM is checked against it, and which model sleeps is read. */
+  standby?: StandbyFacts;
 }
 
 /**
@@ -65,8 +68,8 @@ export class GpuHost extends pulumi.ComponentResource {
     const probe = command.local
       .run(
         ssh
-          ? { command: ["ssh", ...sshShellArgv(ssh)].join(" "), stdin: probeScript(args.containerName), logging: "none" }
-          : { command: probeScript(args.containerName), environment: { DOCKER_HOST: args.docker }, logging: "none" },
+          ? { command: ["ssh", ...sshShellArgv(ssh)].join(" "), stdin: probeScript(args.containerName, { standby: args.standby !== undefined }), logging: "none" }
+          : { command: probeScript(args.containerName, { standby: args.standby !== undefined }), environment: { DOCKER_HOST: args.docker }, logging: "none" },
         { parent: this },
       )
       .then(
@@ -88,11 +91,18 @@ export class GpuHost extends pulumi.ComponentResource {
         plannedGpuMemoryMiB: args.plannedGpuMemoryMiB,
         sshUser: ssh?.user,
       });
+      if (args.standby) {
+        const ram = hostRamProblem(args.standby, probe.memTotalMiB);
+        if (ram) errors.push(ram);
+        const st = standbyState(probe, args.stack, args.gpus, args.containerName ?? "");
+        notes.push(...st.notes);
+        for (const w of st.warnings) pulumi.log.warn(w, this);
+      }
       for (const n of notes) pulumi.log.info(n, this);
       if (errors.length > 0) {
         throw new pulumi.RunError([`host ${name}: ${errors.length} check(s) failed:`, ...errors.map((e) => `  ${e}`)].join("\n"));
       }
-      return { lease: gpuLease(name, args.gpus), holdersKey: gpuHoldersKey(probe, args.stack, args.gpus), own: probe.own, networks: probe.networks };
+      return { lease: gpuLease(name, args.gpus), holdersKey: gpuHoldersKey(probe, args.stack, args.gpus, args.standby ? args.containerName : undefined), own: probe.own, networks: probe.networks };
     });
     this.registerOutputs({ probe: this.probe });
   }

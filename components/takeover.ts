@@ -13,6 +13,7 @@ import { writeIntoContainer } from "./gateway/gate";
 import { networkRepairScript } from "./gateway/network";
 import { DRAIN_FILE, ROLE_LABEL } from "./gateway/spec";
 import { FOREIGN_GPUS, PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
+import { SLEEPS_FN, sleepPeersScript, StandbyTakeoverArgs, wakeOwnScript } from "./standby";
 
 export interface TakeoverArgs {
   /** The deploying stack: its own container is left alone. */
@@ -34,6 +35,12 @@ export interface TakeoverArgs {
   drifted?: { name: string; why: string };
   /** The stack's private network and this stack's containers on it: made again if it is gone (see networkRepairScript). */
   network?: { name: string; containers: string[] };
+  /**
+   * host.standby.enabled: the other stacks' models on these GPUs that run in
+   * sleep mode are put to sleep, not stopped, and this stack's model is
+   * woken if it sleeps (components/standby.ts).
+   */
+  standby?: StandbyTakeoverArgs;
 }
 
 export function takeoverScript(a: TakeoverArgs): string {
@@ -58,7 +65,9 @@ shares() { # $1: a GPU list such as "0,1" or "all"
   return 1
 }
 refused=0
-victims=""; said=""; stopped=" "; gateways=""; draining=""; draining_names=""
+victims=""; said=""; stopped=" "; gateways=""; draining=""; draining_names=""${a.standby ? `
+sleepers=""; sleeping=" "
+${SLEEPS_FN}` : ""}
 for id in $(docker ps -q); do
   info=$(docker inspect -f '{{.Name}}|{{index .Config.Labels "${PROJECT_LABEL}"}}|{{index .Config.Labels "org.myia.stack"}}|{{index .Config.Labels "org.myia.gpu-lease"}}|{{.HostConfig.Runtime}}|{{len .HostConfig.DeviceRequests}}|{{index .Config.Labels "${ROLE_LABEL}"}}|{{index .Config.Labels "org.myia.upstream"}}' "$id") || continue
   name=\${info%%|*}; name=\${name#/}; rest=\${info#*|}
@@ -72,7 +81,11 @@ for id in $(docker ps -q); do
     [ "$stack" = ${JSON.stringify(a.stack)} ] && continue
     # Another stack's gateway holds no GPU: decided below, with its model.
     [ "$role" = gateway ] && { gateways="$gateways $id|$name|$stack|$upstream"; continue; }
-    if shares "\${lease#*=}"; then
+    if shares "\${lease#*=}"; then${a.standby ? `
+      if sleep_mode "$id"; then
+        sleepers="$sleepers $name|$name-gateway|$(docker inspect -f '{{index .Config.Labels "org.myia.vllm-version"}}' "$id")"; sleeping="$sleeping$stack "
+        continue
+      fi` : ""}
       victims="$victims $id"; stopped="$stopped$stack "
       said="$said
 stopped $name (stack $stack, GPUs \${lease#*=}); kept: \\\`pulumi up --stack $stack\\\` brings it back"
@@ -92,7 +105,9 @@ done
 for g in $gateways; do
   id=\${g%%|*}; rest=\${g#*|}
   name=\${rest%%|*}; rest=\${rest#*|}
-  stack=\${rest%%|*}; upstream=\${rest#*|}
+  stack=\${rest%%|*}; upstream=\${rest#*|}${a.standby ? `
+  # A sleeping model's gateway stays up and refuses (503, Retry-After).
+  case "$sleeping" in *" $stack "*) draining="$draining $name|$upstream"; draining_names="$draining_names $name"; continue ;; esac` : ""}
   case "$stopped" in
     *" $stack "*) ;;
     *) [ "$(docker inspect -f '{{.State.Running}}' "$upstream" 2>/dev/null)" = true ] && continue ;;
@@ -140,11 +155,19 @@ drained:$draining_names for ${a.drainSeconds ?? 0} s (gateway.drainSeconds); $bu
     sleep 0.2
   done
 fi
-# One call, so the models and their gateways stop together: the outage
+${
+  a.standby
+    ? `${sleepPeersScript(a.standby)}if [ -n "$victims" ]; then
+  docker stop -t ${a.stopTimeoutSeconds ?? 30} $victims >/dev/null
+fi
+printf '%s\n' "$said" | sed '/^$/d'
+${wakeOwnScript(a.standby)}`
+    : `# One call, so the models and their gateways stop together: the outage
 # starts once, not once per container.
 if [ -n "$victims" ]; then
   docker stop -t ${a.stopTimeoutSeconds ?? 30} $victims >/dev/null && printf '%s\n' "$said" | sed '/^$/d'
 fi
-exit $refused
+`
+}exit $refused
 `;
 }

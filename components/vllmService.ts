@@ -146,6 +146,7 @@ export class VllmService extends pulumi.ComponentResource {
             drainSeconds: p.gateway.enabled ? p.gateway.drainSeconds : 0,
             drifted: why ? { name: p.server.containerName, why } : undefined,
             network: p.gateway.enabled ? { name: net, containers: [p.server.containerName, gatewayContainerName(p)] } : undefined,
+            standby: p.standby ? { ownContainer: p.server.containerName, sleepTimeoutSeconds: p.standby.sleepTimeoutSeconds, wakeTimeoutSeconds: p.standby.wakeTimeoutSeconds } : undefined,
           }),
         ),
         environment: dockerEnv,
@@ -190,7 +191,13 @@ export class VllmService extends pulumi.ComponentResource {
     this.ready = new command.local.Command(
       `${name}-ready`,
       {
-        create: readyGateScript({ containerName: p.server.containerName, port, timeoutSeconds: p.container.readyTimeoutSeconds }),
+        create: readyGateScript({
+          containerName: p.server.containerName,
+          port,
+          timeoutSeconds: p.container.readyTimeoutSeconds,
+          // Standby: a woken model is gated on a real completion, not only /health.
+          canary: p.standby ? { model: p.model.servedName ?? p.model.id, image: p.vision !== undefined, timeoutSeconds: 120 } : undefined,
+        }),
         environment: dockerEnv,
         // A new container (new id), or one started again after a takeover, must pass the gate again.
         triggers: [this.container.id, holders],

@@ -9,10 +9,24 @@ import { renderArgv, SECRET_FLAGS, ServeArgs } from "../vllm/argv";
 import { checkArgv, FlagTable, flagTable, notCataloguedAdvice, versionFromTag } from "../vllm/catalog";
 import { MemoryPlan, ModelFootprint, planMemory, KV_CACHE_DTYPE_BYTES } from "../vllm/memory";
 import { KNOWN_MODELS } from "../vllm/models";
+import { standbyReleaseProblem } from "../vllm/sleep";
+import type { StandbyFacts } from "./standby";
 
 const GiB = 1024 ** 3;
 
 const absolutePath = z.string().regex(/^\/[^\0]*$/, { error: "must be an absolute path on the GPU host, e.g. /srv/myia-vllm/hf-cache" });
+
+export const StandbySchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** What a sleeping model keeps on each GPU, MiB (CUDA context, graph pool, NCCL: 1.1-1.5 GiB on 24 GB cards, vllm#32714). */
+  leftoverMiB: z.int().nonnegative().default(1536),
+  /** Host RAM kept for everything but the pinned weights, MiB. */
+  hostReserveMiB: z.int().nonnegative().default(8192),
+  /** How long putting the serving model to sleep may take (mode=wait lets requests in flight finish first); then it is stopped instead. */
+  sleepTimeoutSeconds: z.int().positive().max(3600).default(120),
+  /** How long a wake may take before the model that slept is woken back. */
+  wakeTimeoutSeconds: z.int().positive().max(3600).default(300),
+});
 
 export const HostSchema = z.strictObject({
   /** A short name for the GPU host; stacks that share it share its GPUs and ports. */
@@ -38,6 +52,13 @@ export const HostSchema = z.strictObject({
   hfCachePath: absolutePath.default("/srv/myia-vllm/hf-cache"),
   /** Host folder for vLLM's compile cache (torch.compile, CUDA graphs). */
   compileCachePath: absolutePath.default("/srv/myia-vllm/vllm-cache"),
+  /**
+   * Standby: the stacks of this host group (same host.name, shared GPUs) keep
+   * the model not serving asleep in vLLM's sleep mode, so a switch is a wake
+   * (seconds) instead of a load (minutes). Every stack of the group says the
+   * same; off by default.
+   */
+  standby: StandbySchema.prefault({}),
 });
 
 export const ImageSchema = z.strictObject({
@@ -266,6 +287,8 @@ export interface ValidatedProfile extends ProfileConfig {
   footprint: ModelFootprint;
   argv: string[];
   memory: MemoryPlan;
+  /** Standby's plan, with host.standby.enabled (set by validateStack, which sees the host group). */
+  standby?: StandbyFacts;
 }
 
 export type Validation = { ok: true; profile: ValidatedProfile; warnings: string[] } | { ok: false; errors: string[]; warnings: string[] };
@@ -289,6 +312,7 @@ const FLAG_PATHS: Record<string, string> = {
   "--mm-processor-kwargs": "vision.maxPixels",
   "--skip-mm-profiling": "vision.skipMmProfiling",
   "--mm-encoder-tp-mode": "vision.mmEncoderTpMode",
+  "--enable-sleep-mode": "host.standby.enabled",
 };
 
 function editDistance(a: string, b: string): number {
@@ -471,6 +495,7 @@ export function serveArgs(cfg: ProfileConfig): ServeArgs {
     maxNumSeqs: cfg.vllm.maxNumSeqs,
     vision: cfg.vision,
     extraArgs: cfg.vllm.extraArgs,
+    enableSleepMode: cfg.host.standby.enabled,
   };
 }
 
@@ -520,6 +545,10 @@ export function validateProfile(raw: Record<string, unknown>, secrets: SecretSta
   const table = flagTable(vllmVersion);
   if (!table) {
     errors.push(`${cfg.image.vllmVersion ? "image.vllmVersion" : "image.tag"}: ${notCataloguedAdvice(vllmVersion)}`);
+  }
+  if (cfg.host.standby.enabled) {
+    const old = standbyReleaseProblem(vllmVersion);
+    if (old) errors.push(`host.standby.enabled: ${old}`);
   }
   if (cfg.vllm.tensorParallelSize !== cfg.host.gpus.length) {
     errors.push(`vllm.tensorParallelSize: is ${cfg.vllm.tensorParallelSize} but host.gpus lists ${cfg.host.gpus.length} GPU(s); vLLM runs one rank per GPU, so make them equal`);

@@ -73,7 +73,11 @@ export function checkHost(probe: HostProbe, req: HostRequirements): HostCheck {
     if (c.stack === req.stack || c.status !== "running") continue;
     const held = c.gpuLease.split("=")[1]?.split(",").map(Number) ?? [];
     const shared = req.gpus.filter((g) => held.includes(g));
-    if (shared.length > 0) notes.push(`GPU ${shared.join(", ")}: held by container ${c.name} of stack ${c.stack || "?"} (running); up stops it and keeps it for rollback`);
+    if (shared.length === 0) continue;
+    const sleep = probe.sleep?.[c.name];
+    if (sleep === "asleep") notes.push(`GPU ${shared.join(", ")}: container ${c.name} of stack ${c.stack || "?"} is asleep (standby); it stays so`);
+    else if (sleep) notes.push(`GPU ${shared.join(", ")}: held by container ${c.name} of stack ${c.stack || "?"} (awake); up puts it to sleep (standby), to be woken by \`pulumi up --stack ${c.stack || "?"}\``);
+    else notes.push(`GPU ${shared.join(", ")}: held by container ${c.name} of stack ${c.stack || "?"} (running); up stops it and keeps it for rollback`);
   }
   return { errors, notes };
 }
@@ -109,8 +113,37 @@ export function toolFailure(tool: "nvidia-smi" | "docker", output: string, sshUs
  * Names alone are not enough: a migration back and forth finds the same
  * holder each time, started again in between.
  */
-export function gpuHoldersKey(probe: HostProbe, stack: string, gpus: readonly number[]): string {
-  return holding(probe, stack, gpus).map((c) => `${c.name}@${c.startedAt}`).join(",") || "none";
+export function gpuHoldersKey(probe: HostProbe, stack: string, gpus: readonly number[], ownContainer?: string, now = Date.now()): string {
+  const holders = holding(probe, stack, gpus);
+  if (!probe.sleep) return holders.map((c) => `${c.name}@${c.startedAt}`).join(",") || "none";
+  // Standby: a holder's state is part of the key, and while there is work
+  // (a holder awake, or this stack's model asleep) the key is new at each
+  // run: a switch back and forth finds the same containers, started once,
+  // in the same states each time, yet each time the takeover must run.
+  const state = (name: string) => probe.sleep![name] ?? "no-sleep-mode";
+  const list = holders.map((c) => `${c.name}@${c.startedAt}:${state(c.name)}`).join(",") || "none";
+  const work = holders.some((c) => state(c.name) !== "asleep") || (ownContainer !== undefined && probe.sleep[ownContainer] === "asleep");
+  return work ? `${list};switch@${now}` : list;
+}
+
+/**
+ * Standby's view of the GPUs, for preview and refresh: which model of the
+ * group is awake, and drift (this stack's model asleep with none awake,
+ * or two awake at once: woken or put to sleep by hand). Warnings say what up does.
+ */
+export function standbyState(probe: HostProbe, stack: string, gpus: readonly number[], ownContainer: string): { notes: string[]; warnings: string[] } {
+  if (!probe.sleep) return { notes: [], warnings: [] };
+  const holders = holding(probe, stack, gpus);
+  const own = probe.sleep[ownContainer];
+  const awake = holders.filter((c) => probe.sleep![c.name] === "awake").map((c) => c.name);
+  const asleep = holders.filter((c) => probe.sleep![c.name] === "asleep").map((c) => c.name);
+  if (own === "awake") awake.unshift(ownContainer);
+  if (own === "asleep") asleep.unshift(ownContainer);
+  const notes = [`standby on GPUs ${gpus.join(",")}: awake ${awake.join(", ") || "none"}; asleep ${asleep.join(", ") || "none"}`];
+  const warnings: string[] = [];
+  if (own === "asleep" && awake.length === 0) warnings.push(`standby: ${ownContainer} is asleep and no model of the group is awake (put to sleep by hand?); up wakes it`);
+  if (awake.length > 1) warnings.push(`standby: ${awake.join(" and ")} are awake at once (woken by hand?); up of a stack puts the others to sleep`);
+  return { notes, warnings };
 }
 
 function holding(probe: HostProbe, stack: string, gpus: readonly number[]) {

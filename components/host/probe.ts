@@ -58,11 +58,35 @@ const BASE_PROBE = [
  * of the environment it was given beyond its image's. Only the hash leaves
  * the host, never the values (they include the secrets).
  */
-export function probeScript(ownContainer?: string): string {
-  if (!ownContainer) return BASE_PROBE;
+/**
+ * POSIX sh, with a container id in $id: sets $port to the port its vLLM
+ * listens on (its argv's --port, else vLLM's 8000).
+ */
+export const VLLM_PORT = `port=$(docker inspect -f '{{json .Config.Cmd}}' "$id" 2>/dev/null | sed -n 's/.*"--port","\\([0-9]*\\)".*/\\1/p'); port=\${port:-8000}`;
+
+/**
+ * Standby's sections: the host's RAM (MemTotal; MYIA_HOST_MEMINFO names
+ * another file, for the stand-in host's tests), and for each running model
+ * of this project started with --enable-sleep-mode, whether it sleeps (its
+ * own GET /is_sleeping, from inside the container: the route is never on
+ * the public port).
+ */
+const STANDBY_PROBE = [
+  `echo "${MARK} meminfo"; grep '^MemTotal:' "\${MYIA_HOST_MEMINFO:-/proc/meminfo}" 2>&1; echo "${MARK} status $?"`,
+  `echo "${MARK} sleep"`,
+  `for id in $(docker ps -q --filter label=${PROJECT_LABEL}=${PROJECT_NAME} 2>/dev/null); do`,
+  `  docker inspect -f '{{json .Config.Cmd}}' "$id" | grep -q '"--enable-sleep-mode"' || continue`,
+  `  ${VLLM_PORT}`,
+  `  echo "sleep|$(docker inspect -f '{{.Name}}' "$id")|$(docker exec "$id" curl -s --max-time 3 "http://localhost:$port/is_sleeping" 2>/dev/null | tr -d '\\n ')"`,
+  `done; echo "${MARK} status 0"`,
+].join("\n");
+
+export function probeScript(ownContainer?: string, opts: { standby?: boolean } = {}): string {
+  const base = opts.standby ? `${BASE_PROBE}\n${STANDBY_PROBE}` : BASE_PROBE;
+  if (!ownContainer) return base;
   const n = `'${ownContainer.replace(/'/g, "")}'`;
   return [
-    BASE_PROBE,
+    base,
     `echo "${MARK} own"`,
     `if docker inspect ${n} >/dev/null 2>&1; then`,
     `  docker inspect -f 'own|{{.Id}}|{{.State.Status}}|{{index .Config.Labels "org.myia.config-hash"}}|{{index .Config.Labels "org.myia.stack"}}|{{.HostConfig.NetworkMode}}' ${n}`,
@@ -126,6 +150,10 @@ export interface HostProbe {
   networks: ProjectNetwork[];
   /** This stack's container, when probeScript was given its name and it exists. */
   own?: OwnContainer;
+  /** Standby only: the host's RAM, MiB (MemTotal). */
+  memTotalMiB?: number;
+  /** Standby only: the models started with --enable-sleep-mode, by container name: asleep, awake, or unknown (no answer). */
+  sleep?: Record<string, "asleep" | "awake" | "unknown">;
   /** Sections whose command failed, with what it printed. */
   failures: { section: string; output: string }[];
 }
@@ -181,6 +209,19 @@ export function parseProbe(text: string): HostProbe {
       probe.networks.push({ name, owner });
     }
   });
+  const mem = sections.get("meminfo");
+  if (mem) {
+    const kb = /^MemTotal:\s+(\d+)\s*kB/m.exec(mem.body.join("\n"));
+    if (mem.status === 0 && kb) probe.memTotalMiB = Math.floor(Number(kb[1]) / 1024);
+  }
+  const sleep = sections.get("sleep");
+  if (sleep) {
+    probe.sleep = {};
+    for (const line of sleep.body.filter((l) => l.startsWith("sleep|"))) {
+      const [, name = "", body = ""] = line.split("|");
+      probe.sleep[name.replace(/^\//, "")] = /"is_sleeping":true/.test(body) ? "asleep" : /"is_sleeping":false/.test(body) ? "awake" : "unknown";
+    }
+  }
   const own = sections.get("own");
   if (own && own.status === 0) {
     for (const line of own.body) {

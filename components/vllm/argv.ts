@@ -33,6 +33,8 @@ export interface ServeArgs {
   distributedExecutorBackend?: string;
   maxNumSeqs?: number;
   vision?: VisionArgs;
+  /** --enable-sleep-mode (standby): sleeping frees the GPUs. */
+  enableSleepMode?: boolean;
   /** Extra flags, appended verbatim (and checked like the rest). */
   extraArgs?: readonly string[];
 }
@@ -71,6 +73,7 @@ export function renderArgv(a: ServeArgs): string[] {
     on("--skip-mm-profiling", a.vision.skipMmProfiling);
     opt("--mm-encoder-tp-mode", a.vision.mmEncoderTpMode);
   }
+  on("--enable-sleep-mode", a.enableSleepMode);
   argv.push(...(a.extraArgs ?? []));
   return argv;
 }

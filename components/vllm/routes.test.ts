@@ -14,6 +14,6 @@ describe("UNGUARDED_ROUTES", () => {
   it("covers the inference routes, the tokenizer, elastic EP and the dev-mode controls", () => {
     const paths = UNGUARDED_ROUTES.map((r) => r.path);
     for (const p of ["/invocations", "/inference/v1/generate", "/pooling", "/classify", "/score", "/rerank", "/tokenize", "/detokenize", "/scale_elastic_ep"]) assert.ok(paths.includes(p), p);
-    assert.deepEqual(UNGUARDED_ROUTES.filter((r) => r.devMode).map((r) => r.path), ["/sleep", "/wake_up", "/collective_rpc", "/update_weights", "/reset_prefix_cache"]);
+    assert.deepEqual(UNGUARDED_ROUTES.filter((r) => r.devMode).map((r) => r.path), ["/sleep", "/wake_up", "/is_sleeping", "/collective_rpc", "/update_weights", "/reset_prefix_cache"]);
   });
 });

@@ -35,6 +35,7 @@ export const UNGUARDED_ROUTES: readonly UnguardedRoute[] = [
   { method: "POST", path: "/scale_elastic_ep", body: { new_data_parallel_size: 2 }, gives: "rescaling the engine" },
   { method: "POST", path: "/sleep", gives: "putting the engine to sleep", devMode: true },
   { method: "POST", path: "/wake_up", gives: "waking the engine", devMode: true },
+  { method: "GET", path: "/is_sleeping", gives: "whether the engine sleeps (standby)", devMode: true },
   { method: "POST", path: "/collective_rpc", body: { method: "noop" }, gives: "running a method on every worker", devMode: true },
   { method: "POST", path: "/update_weights", body: {}, gives: "replacing the weights", devMode: true },
   { method: "POST", path: "/reset_prefix_cache", gives: "resetting the prefix cache", devMode: true },

@@ -16,7 +16,8 @@ export function programStack(name: string, workDir: string, envVars?: Record<str
   useToolchain();
   const missing = missingPlugins();
   if (missing) return Promise.reject(new Error(missing));
-  const program = async () => ((await import(join(REPO, "index.ts"))).default as () => Promise<Record<string, unknown>>)();
+  // The stack files beside Pulumi.yaml in workDir, not this process's folder, are the siblings preview reads.
+  const program = async () => ((await import(join(REPO, "index.ts"))).default as (o: { projectDir?: string }) => Promise<Record<string, unknown>>)({ projectDir: workDir });
   // PULUMI_RUN_PROGRAM: `refresh: always` refreshes each resource as the
   // program declares it, not all of them before the program runs. The
   // program probes the host first, so a host it cannot reach fails in the
