@@ -557,14 +557,10 @@ node_ready() { [ "$(kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(
 node_gpus() { kc get node "$NODE_NAME" -o jsonpath='{.status.allocatable.nvidia\.com/gpu}' 2>/dev/null; }
 
 node_rss() {
-  local pid kb total=0 parts=() name
-  for name in containerd kubelet; do
-    if [ "$name" = kubelet ]; then pid=$(our_pid kubelet) || continue; else pid=$(ctrd_pid) || continue; fi
-    kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
-    total=$((total + kb))
-    parts+=("$name $((kb / 1024)) MiB")
-  done
-  echo "node RSS $((total / 1024)) MiB ($(IFS=,; echo "${parts[*]}" | sed 's/,/, /g'))"
+  local procs=() pid
+  pid=$(ctrd_pid) && procs+=("containerd=$pid")
+  pid=$(our_pid kubelet) && procs+=("kubelet=$pid")
+  echo "node RSS $(rss_sum "${procs[@]}")"
 }
 
 cmd_node_start() {
@@ -673,15 +669,21 @@ cmd_node() {
 
 # --- commands ----------------------------------------------------------------------
 
-rss_total() {
-  local name pid kb total=0 parts=()
-  for name in "${COMPONENTS[@]}"; do
-    pid=$(our_pid "$name") || continue
-    kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
+# "<total> MiB (<name> <n> MiB, ...)": the resident memory of processes given as name=pid.
+rss_sum() {
+  local np kb total=0 parts=()
+  for np in "$@"; do
+    kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/${np#*=}/status" 2>/dev/null || echo 0)
     total=$((total + kb))
-    parts+=("$name $((kb / 1024))")
+    parts+=("${np%%=*} $((kb / 1024)) MiB")
   done
-  echo "RSS $((total / 1024)) MiB ($(IFS=,; echo "${parts[*]}" | sed 's/,/ MiB, /g') MiB)"
+  echo "$((total / 1024)) MiB ($(IFS=,; echo "${parts[*]}" | sed 's/,/, /g'))"
+}
+
+rss_total() {
+  local procs=() name pid
+  for name in "${COMPONENTS[@]}"; do pid=$(our_pid "$name") && procs+=("$name=$pid"); done
+  echo "RSS $(rss_sum "${procs[@]}")"
 }
 
 cmd_start() {
