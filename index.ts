@@ -1,10 +1,10 @@
 // myia-vllm: one GPU host running the vLLM OpenAI-compatible server; one stack per model profile.
 import * as pulumi from "@pulumi/pulumi";
 import { loadProfile } from "./components/config/fromPulumi";
-import { imageRef } from "./components/containerSpec";
-import { GpuHost } from "./components/gpuHost";
+import { imageRef } from "./components/docker/containerSpec";
+import { GpuHost } from "./components/docker/gpuHost";
 import { formatArgv } from "./components/vllm/argv";
-import { VllmService } from "./components/vllmService";
+import { VllmService } from "./components/docker/vllmService";
 
 /**
  * The program. `projectDir` is the folder of Pulumi.yaml and the stack files

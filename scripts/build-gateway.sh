@@ -11,7 +11,7 @@
 # program depends on it: /usr/bin/caddy, the same CMD, XDG_CONFIG_HOME=/config,
 # XDG_DATA_HOME=/data, /etc/caddy/Caddyfile. It lacks the official image's
 # Alpine userland (sh, wget), which the program never uses: the gateway's
-# gate and healthcheck go through the vLLM container (components/gateway/).
+# gate and healthcheck go through the vLLM container (components/docker/gateway/).
 # On a host with a registry, RemoteImage pulls the official caddy:<version>.
 #
 # Tags it myia/caddy:<version> AND caddy:<version>. Idempotent: when the

@@ -23,7 +23,7 @@ import { availableParallelism, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import type { ValidatedProfile } from "../components/config/schema";
-import { networkName } from "../components/gateway/spec";
+import { networkName } from "../components/docker/gateway/spec";
 import { gatewayLatency } from "./lib/benchGateway";
 import { clientFromOutputs } from "./lib/client";
 import { composeArgs, composeBaseFile, composeEnvFile, composeProfileFile, OLD_TIMINGS, type HealthTimings } from "./lib/benchCompose";

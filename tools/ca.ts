@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { CA_ROOT_PATH, gatewayContainerName } from "../components/gateway/spec";
+import { CA_ROOT_PATH, gatewayContainerName } from "../components/docker/gateway/spec";
 import { parseCli } from "./lib/cli";
 import { loadStack } from "./lib/stacks";
 

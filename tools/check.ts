@@ -12,7 +12,7 @@ import { validateStack } from "../components/config/load";
 import { readStackFile, siblingStacks } from "../components/config/stackFile";
 import { formatArgv } from "../components/vllm/argv";
 import { formatMemoryTable } from "../components/vllm/memory";
-import { gatewayImageRef, networkName } from "../components/gateway/spec";
+import { gatewayImageRef, networkName } from "../components/docker/gateway/spec";
 import { parseCli } from "./lib/cli";
 
 export function checkStack(dir: string, stack: string, requireSecrets: boolean): { ok: boolean; report: string } {

@@ -4,7 +4,7 @@
  * Writes Pulumi.<name>.yaml from the old compose files. The real Compose
  * parses them (`docker compose config --format json`: the merge of the -f
  * files, ${VAR:-default} interpolation, the env file, the Compose spec);
- * components/compose maps the service to the stack schema and fixes what the
+ * tools/import maps the service to the stack schema and fixes what the
  * pinned vLLM would reject. Prints every change with its reason and source,
  * and the commands that set the secrets; never writes a secret.
  */
@@ -13,10 +13,10 @@ import { existsSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { stackFilePath } from "../components/config/stackFile";
-import { importService } from "../components/compose/mapService";
-import { formatReport } from "../components/compose/report";
-import { secretVariables, type ComposeProject } from "../components/compose/service";
-import { renderStackFile } from "../components/compose/stackYaml";
+import { importService } from "./import/mapService";
+import { formatReport } from "./import/report";
+import { secretVariables, type ComposeProject } from "./import/service";
+import { renderStackFile } from "./import/stackYaml";
 import { checkStack } from "./check";
 import { parseCli } from "./lib/cli";
 

@@ -13,7 +13,7 @@
  * MYIA_API_KEY, else from the stack's encrypted config.
  */
 import { clientFromOutputs } from "./lib/client";
-import { gatewayScheme } from "../components/gateway/spec";
+import { gatewayScheme } from "../components/docker/gateway/spec";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";

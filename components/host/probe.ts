@@ -8,7 +8,7 @@ import { APPS_QUERY, ComputeApp, GPU_QUERY, GpuInfo, parseComputeApps, parseQuer
 /** Label every container of this project carries. */
 export const PROJECT_LABEL = "org.myia.project";
 export const PROJECT_NAME = "myia-vllm";
-/** On the networks our network command makes (components/gateway/network.ts). */
+/** On the networks our network command makes (components/docker/gateway/network.ts). */
 export const NETWORK_OWNER_LABEL = "org.myia.network";
 
 const MARK = "### myia-probe";
@@ -47,7 +47,7 @@ const BASE_PROBE = [
   `  echo "foreign|\${info#*|}|\${devices:-all}"`,
   `done; echo "${MARK} status 0"`,
   // This project's networks, by name: a stack's network removed by hand is
-  // drift that the takeover repairs (components/gateway/network.ts).
+  // drift that the takeover repairs (components/docker/gateway/network.ts).
   // Docker unreachable is the runtimes section's error, said once.
   `echo "${MARK} networks"; docker network ls --filter label=${PROJECT_LABEL}=${PROJECT_NAME} --format '{{.Name}}|{{.Label "${NETWORK_OWNER_LABEL}"}}' 2>/dev/null; echo "${MARK} status 0"`,
 ].join("\n");

@@ -17,7 +17,7 @@ import { REPO } from "../helpers/profile";
 
 const REFERENCE = join(REPO, "..", "shared", "reference", "pulumi-docker-237b7899.schema.json");
 
-/** The tokens the program declares (components/gpuHost.ts, components/vllmService.ts). */
+/** The tokens the program declares (components/docker/gpuHost.ts, components/docker/vllmService.ts). */
 const USED_RESOURCES = ["docker:index/container:Container", "docker:index/remoteImage:RemoteImage"];
 
 type Prop = Record<string, unknown>;

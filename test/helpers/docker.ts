@@ -7,7 +7,7 @@
  */
 import Docker from "dockerode";
 import type { ValidatedProfile } from "../../components/config/schema";
-import { gpuRequest, healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "../../components/containerSpec";
+import { gpuRequest, healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "../../components/docker/containerSpec";
 
 export const docker = new Docker();
 

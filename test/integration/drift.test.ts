@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
-import { configHash, plainEnv, secretEnv } from "../../components/containerSpec";
+import { configHash, plainEnv, secretEnv } from "../../components/docker/containerSpec";
 import { ownDrift } from "../../components/host/drift";
 import { parseProbe, probeScript } from "../../components/host/probe";
-import { takeoverScript } from "../../components/takeover";
+import { takeoverScript } from "../../components/docker/takeover";
 import { handRun, handRunProfile, inspect, remove } from "../helpers/docker";
 import { testProfile } from "../helpers/profile";
 

@@ -2,7 +2,7 @@
  * The containers our program declares, run for real: a real dockerd with the
  * stand-in GPU runtime, the stand-in vLLM image (strict CLI parser, /health
  * only after loading, API key on /v1/*), real HTTP. The container settings
- * come from components/containerSpec, the same code VllmService uses; the
+ * come from components/docker/containerSpec, the same code VllmService uses; the
  * health gate is the same script `pulumi up` runs.
  *
  * Containers started by hand (test/helpers/docker), not by the engine: these
@@ -16,9 +16,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { validateProfile } from "../../components/config/schema";
-import { imageRef } from "../../components/containerSpec";
-import { readyGateScript } from "../../components/readyGate";
-import { prefetchWeightsScript } from "../../components/weights";
+import { imageRef } from "../../components/docker/containerSpec";
+import { readyGateScript } from "../../components/docker/readyGate";
+import { prefetchWeightsScript } from "../../components/docker/weights";
 import { handRunProfile, logs, mustInspect, remove } from "../helpers/docker";
 import { pngDataUrl, solidPng } from "../../tools/lib/png";
 import { testProfile } from "../helpers/profile";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
-import { takeoverScript } from "../../components/takeover";
+import { takeoverScript } from "../../components/docker/takeover";
 import { handRun, inspect, remove } from "../helpers/docker";
 
 const tag = `${process.pid}`;

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { ValidatedProfile } from "../../components/config/schema";
-import { readyGateScript } from "../../components/readyGate";
+import { readyGateScript } from "../../components/docker/readyGate";
 import { handRunProfile, remove } from "../helpers/docker";
 import { hostAccess, Target, validate } from "../../tools/validate";
 import { REPO, testProfile } from "../helpers/profile";

@@ -7,7 +7,7 @@
  */
 import { stringify } from "yaml";
 import type { ValidatedProfile } from "../../components/config/schema";
-import { HF_HOME, imageRef, VLLM_CACHE_ROOT } from "../../components/containerSpec";
+import { HF_HOME, imageRef, VLLM_CACHE_ROOT } from "../../components/docker/containerSpec";
 
 export interface HealthTimings {
   intervalSeconds: number;

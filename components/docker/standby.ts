@@ -18,7 +18,7 @@
  */
 import { writeIntoContainer } from "./gateway/gate";
 import { DRAIN_FILE } from "./gateway/spec";
-import { VLLM_PORT } from "./host/probe";
+import { VLLM_PORT } from "../host/probe";
 
 export interface StandbyTakeoverArgs {
   /** This stack's model container: woken if it sleeps. */

@@ -1,14 +1,14 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { ValidatedProfile } from "./config/schema";
+import type { ValidatedProfile } from "../config/schema";
 import type { GpuHost, HostGrant } from "./gpuHost";
 import { configHash, gpuRequest, healthcheck, imageRef, labelList, labels, plainEnv, secretEnv, volumes } from "./containerSpec";
 import { Gateway } from "./gateway";
-import type { ClientKey } from "./gateway/caddyfile";
+import type { ClientKey } from "../gateway/caddyfile";
 import { networkEnsureScript, networkGoneWarning, networkLabels, networkRemoveScript } from "./gateway/network";
 import { gatewayContainerName, gatewayImageRef, gatewayScheme, networkName } from "./gateway/spec";
-import { ownDrift } from "./host/drift";
+import { ownDrift } from "../host/drift";
 import { readyGateScript } from "./readyGate";
 import { takeoverScript } from "./takeover";
 import { prefetchWeightsScript } from "./weights";

@@ -3,7 +3,7 @@
  * or `--model`), then each option with its values, named as the pinned
  * release names it. Pure; the flag table decides how many values a flag takes.
  */
-import { flagTable, supportedVersions, type FlagSpec, type FlagTable } from "../vllm/catalog";
+import { flagTable, supportedVersions, type FlagSpec, type FlagTable } from "../../components/vllm/catalog";
 
 /** One option of the command line, as written and as vLLM names it. */
 export interface CommandOption {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { gpuHoldersKey, standbyState } from "./host/checks";
-import { parseProbe, probeScript } from "./host/probe";
+import { gpuHoldersKey, standbyState } from "../host/checks";
+import { parseProbe, probeScript } from "../host/probe";
 import { canaryFunction, readyGateScript } from "./readyGate";
 import { takeoverScript } from "./takeover";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { flagTable } from "../vllm/catalog";
+import { flagTable } from "../../components/vllm/catalog";
 import { parseCommand } from "./command";
 import { fixRemovedFlag, intendedChoice, meantChoice, parseJsonRecord, removedFlag } from "./fixes";
 import { durationSeconds, parseGpuList, parseImage, secretVariables } from "./service";

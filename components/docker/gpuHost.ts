@@ -1,10 +1,10 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { hostRamProblem, type StandbyFacts } from "./config/standby";
-import { checkHost, gpuHoldersKey, gpuLease, standbyState } from "./host/checks";
-import { HostProbe, OwnContainer, parseProbe, probeScript, type ProjectNetwork } from "./host/probe";
-import { sshFailure, sshOptions, sshShellArgv, sshTarget } from "./host/ssh";
+import { hostRamProblem, type StandbyFacts } from "../config/standby";
+import { checkHost, gpuHoldersKey, gpuLease, standbyState } from "../host/checks";
+import { HostProbe, OwnContainer, parseProbe, probeScript, type ProjectNetwork } from "../host/probe";
+import { sshFailure, sshOptions, sshShellArgv, sshTarget } from "../host/ssh";
 
 /** What the host grants a stack that passed its checks. */
 export interface HostGrant {

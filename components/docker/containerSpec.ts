@@ -4,9 +4,9 @@
  * integration tests apply the very same settings with the docker CLI. Pure.
  */
 import { createHash } from "node:crypto";
-import type { ValidatedProfile } from "./config/schema";
-import { PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
-import { DEV_MODE_ENV } from "./vllm/sleep";
+import type { ValidatedProfile } from "../config/schema";
+import { PROJECT_LABEL, PROJECT_NAME } from "../host/probe";
+import { DEV_MODE_ENV } from "../vllm/sleep";
 
 // Where the official image looks for its caches.
 export const HF_HOME = "/root/.cache/huggingface";

@@ -1,12 +1,12 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { ValidatedProfile } from "./config/schema";
+import type { ValidatedProfile } from "../config/schema";
 import { labelList } from "./containerSpec";
 import { caRootScript, clientsScript, gatewayGateScript } from "./gateway/gate";
 import { ADMIN_SOCKET, CA_ROOT_PATH, CA_VOLUME, DRAIN_FILE, gatewayContainerName, gatewayLabels, gatewayRender, tlsNames, UPSTREAM_KEY_ENV } from "./gateway/spec";
-import { ClientKey, gatewayCaddyfile, PROVIDED_CERT, PROVIDED_KEY } from "./gateway/caddyfile";
-import { UNGUARDED_ROUTES } from "./vllm/routes";
+import { ClientKey, gatewayCaddyfile, PROVIDED_CERT, PROVIDED_KEY } from "../gateway/caddyfile";
+import { UNGUARDED_ROUTES } from "../vllm/routes";
 
 export interface GatewayArgs {
   /** The validated profile: port, container names, gateway settings. */

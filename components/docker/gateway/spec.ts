@@ -3,10 +3,10 @@
  * image, labels and what its Caddyfile is rendered from. Pure.
  */
 import { createHash } from "node:crypto";
-import type { ValidatedProfile } from "../config/schema";
+import type { ValidatedProfile } from "../../config/schema";
 import { pinnedRef } from "../containerSpec";
-import { PROJECT_LABEL, PROJECT_NAME } from "../host/probe";
-import type { GatewayRender } from "./caddyfile";
+import { PROJECT_LABEL, PROJECT_NAME } from "../../host/probe";
+import type { GatewayRender } from "../../gateway/caddyfile";
 
 /** The environment variable that carries vLLM's own key (apiKey) into the gateway's container, for the requests it forwards. */
 export const UPSTREAM_KEY_ENV = "MYIA_UPSTREAM_KEY";

@@ -4,7 +4,7 @@
  * from and how to set the secrets, and a comment above each changed key. Pure.
  */
 import { Document, isMap, isScalar, type Pair, type YAMLMap } from "yaml";
-import { PROJECT } from "../config/stackFile";
+import { PROJECT } from "../../components/config/stackFile";
 import type { Change, SecretFound } from "./mapService";
 
 /** A change as one comment line: `from: old → new: reason (source)`. */

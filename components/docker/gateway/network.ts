@@ -12,7 +12,7 @@
  * takeover makes a missing one again before the containers start (Docker
  * finds a stopped container's network by name when it starts).
  */
-import { NETWORK_OWNER_LABEL, PROJECT_LABEL, PROJECT_NAME } from "../host/probe";
+import { NETWORK_OWNER_LABEL, PROJECT_LABEL, PROJECT_NAME } from "../../host/probe";
 
 const q = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
 

@@ -4,7 +4,7 @@
  * importer's report; where no rewrite means the same thing, it says so and
  * the import asks the user to choose.
  */
-import type { FlagTable, RemovedFlag } from "../vllm/catalog";
+import type { FlagTable, RemovedFlag } from "../../components/vllm/catalog";
 
 /** A value a JSON flag may be given: an object of scalars. */
 export type JsonRecord = Record<string, string | number | boolean>;

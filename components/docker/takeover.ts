@@ -12,7 +12,7 @@
 import { writeIntoContainer } from "./gateway/gate";
 import { networkRepairScript } from "./gateway/network";
 import { DRAIN_FILE, ROLE_LABEL } from "./gateway/spec";
-import { FOREIGN_GPUS, PROJECT_LABEL, PROJECT_NAME } from "./host/probe";
+import { FOREIGN_GPUS, PROJECT_LABEL, PROJECT_NAME } from "../host/probe";
 import { SLEEPS_FN, sleepPeersScript, StandbyTakeoverArgs, wakeOwnScript } from "./standby";
 
 export interface TakeoverArgs {
@@ -38,7 +38,7 @@ export interface TakeoverArgs {
   /**
    * host.standby.enabled: the other stacks' models on these GPUs that run in
    * sleep mode are put to sleep, not stopped, and this stack's model is
-   * woken if it sleeps (components/standby.ts).
+   * woken if it sleeps (components/docker/standby.ts).
    */
   standby?: StandbyTakeoverArgs;
 }

@@ -9,9 +9,9 @@
  * length that does not fit), the fix is the one that keeps the meaning, and
  * the report says so. Where no fix is sure, the import fails with the choice.
  */
-import { fitInput, ModelFacts, modelFacts, ProfileSchema, SecretKey, validateProfile } from "../config/schema";
-import { addReleaseCommand, flagTable, supportedVersions, versionFromTag, type FlagTable } from "../vllm/catalog";
-import { formatMemoryTable, planMemory } from "../vllm/memory";
+import { fitInput, ModelFacts, modelFacts, ProfileSchema, SecretKey, validateProfile } from "../../components/config/schema";
+import { addReleaseCommand, flagTable, supportedVersions, versionFromTag, type FlagTable } from "../../components/vllm/catalog";
+import { formatMemoryTable, planMemory } from "../../components/vllm/memory";
 import { parseCommand, type CommandOption } from "./command";
 import { fixRemovedFlag, intendedChoice, meantChoice, parseJsonRecord, removedFlag, removedSource, type JsonRecord } from "./fixes";
 import { durationSeconds, parseGpuList, parseImage, pickService, type ComposeProject, type ComposeService } from "./service";
@@ -365,7 +365,7 @@ function mapEnv(b: Builder, env: Record<string, string | null>, vars: ImportOpti
       continue;
     }
     if (name === "HF_HOME" || name === "VLLM_CACHE_ROOT") {
-      b.change("container.env", from, `${name}=${value}`, "(dropped)", "the program sets it to the cache it mounts from host.hfCachePath/compileCachePath", "components/containerSpec.ts");
+      b.change("container.env", from, `${name}=${value}`, "(dropped)", "the program sets it to the cache it mounts from host.hfCachePath/compileCachePath", "components/docker/containerSpec.ts");
       continue;
     }
     if (value === null) {
@@ -388,7 +388,7 @@ function mapContainer(b: Builder, service: ComposeService, serviceName: string, 
     b.change("server.containerName", "container_name", "(none)", name, "the name Compose gave the container; the stack needs one to find it", "docker compose");
   }
   if (service.runtime === "nvidia") {
-    b.change("host.gpus", "runtime", "nvidia", "a GPU device request", "the program asks for the GPUs as `docker run --gpus` does (the runtime must still be registered; preview checks it)", "components/containerSpec.ts");
+    b.change("host.gpus", "runtime", "nvidia", "a GPU device request", "the program asks for the GPUs as `docker run --gpus` does (the runtime must still be registered; preview checks it)", "components/docker/containerSpec.ts");
   }
   b.set("container.ipcHost", service.ipc === "host");
   if (service.ipc !== undefined && service.ipc !== "host") b.change("container.ipcHost", "ipc", service.ipc, "false", "the stack has only host or Docker's private IPC", "components/config/schema.ts");
@@ -406,7 +406,7 @@ function mapContainer(b: Builder, service: ComposeService, serviceName: string, 
   }
   const hc = service.healthcheck;
   if (!hc || hc.disable) {
-    b.change("container.healthcheck", "healthcheck", hc?.disable ? "disabled" : "(none)", "the program's defaults", "`pulumi up` waits for the container to be healthy, so the health check always runs", "components/readyGate.ts");
+    b.change("container.healthcheck", "healthcheck", hc?.disable ? "disabled" : "(none)", "the program's defaults", "`pulumi up` waits for the container to be healthy, so the health check always runs", "components/docker/readyGate.ts");
   } else {
     const secs = (key: "interval" | "timeout" | "start_period", path: string) => {
       if (hc[key] === undefined) return;
@@ -421,15 +421,15 @@ function mapContainer(b: Builder, service: ComposeService, serviceName: string, 
     secs("timeout", "timeoutSeconds");
     secs("start_period", "startPeriodSeconds");
     if (hc.retries !== undefined) b.set("container.healthcheck.retries", hc.retries);
-    if (hc.test) b.change("container.healthcheck", "healthcheck: test", hc.test.join(" "), "curl -fsS http://localhost:<server.port>/health", "the program writes its own test on vLLM's /health, on the stack's port", "components/containerSpec.ts");
+    if (hc.test) b.change("container.healthcheck", "healthcheck: test", hc.test.join(" "), "curl -fsS http://localhost:<server.port>/health", "the program writes its own test on vLLM's /health, on the stack's port", "components/docker/containerSpec.ts");
   }
   for (const v of service.volumes ?? []) {
     if (v.target === HF_HOME && v.source) b.set("host.hfCachePath", v.source);
     else if (v.target === VLLM_CACHE && v.source) b.set("host.compileCachePath", v.source);
-    else b.change("container", "volumes", `${v.source ?? v.type}:${v.target}`, "(dropped)", `the program mounts only the Hugging Face cache (${HF_HOME}) and vLLM's cache (${VLLM_CACHE})`, "components/containerSpec.ts");
+    else b.change("container", "volumes", `${v.source ?? v.type}:${v.target}`, "(dropped)", `the program mounts only the Hugging Face cache (${HF_HOME}) and vLLM's cache (${VLLM_CACHE})`, "components/docker/containerSpec.ts");
   }
   const networks = Object.keys((service.networks as Record<string, unknown> | undefined) ?? {});
-  if (networks.some((n) => n !== "default")) b.change("container", "networks", networks.join(", "), "(dropped)", "the program runs the container on Docker's default bridge, with the port published", "components/vllmService.ts");
+  if (networks.some((n) => n !== "default")) b.change("container", "networks", networks.join(", "), "(dropped)", "the program runs the container on Docker's default bridge, with the port published", "components/docker/vllmService.ts");
   for (const key of Object.keys(service)) {
     if (READ_KEYS.includes(key) || service[key] === null || service[key] === undefined) continue;
     b.change("container", key, str(service[key]), "(dropped)", `the stack has no ${key}; the program does not set it`, "components/config/schema.ts");
@@ -446,7 +446,7 @@ function mapPorts(b: Builder, service: ComposeService, containerPort: number | u
   for (const p of ports.filter((q) => q !== mine)) b.change("server.port", "ports", `${p.published ?? ""}:${p.target}`, "(dropped)", `vLLM listens only on ${target}`, "the compose command");
   if (!mine || mine.published === undefined || mine.published === "") {
     b.set("server.port", target);
-    if (ports.length === 0) b.change("server.port", "ports", "(not published)", String(target), "the program publishes the server's port on the host, where clients and the checks reach it", "components/vllmService.ts");
+    if (ports.length === 0) b.change("server.port", "ports", "(not published)", String(target), "the program publishes the server's port on the host, where clients and the checks reach it", "components/docker/vllmService.ts");
     return;
   }
   const published = Number(mine.published);
@@ -454,9 +454,9 @@ function mapPorts(b: Builder, service: ComposeService, containerPort: number | u
     b.errors.push(`server.port: ports publishes ${mine.published}:${target}, a range; publish one port in the compose file`);
     return;
   }
-  if (mine.host_ip && mine.host_ip !== "0.0.0.0") b.change("server.port", "ports", `${mine.host_ip}:${published}:${target}`, `${published}:${published}`, "the program publishes on every interface of the host; restrict it with the host's firewall", "components/vllmService.ts");
+  if (mine.host_ip && mine.host_ip !== "0.0.0.0") b.change("server.port", "ports", `${mine.host_ip}:${published}:${target}`, `${published}:${published}`, "the program publishes on every interface of the host; restrict it with the host's firewall", "components/docker/vllmService.ts");
   if (published !== target) {
-    b.change("server.port", "ports", `${published}:${target}`, `${published}:${published}`, `the program publishes one port, the same in the container and on the host; clients keep using ${published}`, "components/vllmService.ts");
+    b.change("server.port", "ports", `${published}:${target}`, `${published}:${published}`, `the program publishes one port, the same in the container and on the host; clients keep using ${published}`, "components/docker/vllmService.ts");
   }
   b.set("server.port", published);
 }
