@@ -3,7 +3,8 @@
  *
  * The main job on a machine without a GPU, through the Pulumi engine: on a
  * local stand-in GPU host, `pulumi up` medium, then medium-vl (the
- * migration), then medium again (the rollback), each run by the Automation
+ * migration), then medium again (the rollback); then the same with standby
+ * on (the other model asleep: a switch is a wake), each run by the Automation
  * API with this program inline, each shown with the engine's own output and
  * validated, with the time no model answered. A second run changes only what
  * differs. `--down` destroys both stacks (images and caches are kept).
@@ -22,16 +23,17 @@ import { parseCli } from "./lib/cli";
 import { localBackendEnv, programStack } from "./lib/engine";
 import { answers, watchOutage } from "./lib/outage";
 import { describePlugins, missingPlugins } from "./lib/plugins";
-import { loadStack, REPO } from "./lib/stacks";
+import { loadStack, REPO, setStackValue } from "./lib/stacks";
 import { formatReport, hostAccess, validate } from "./validate";
 
 const USAGE = `usage: npm run demo [-- --down]
 
 Runs the program through the Pulumi engine on a local stand-in GPU host:
-up medium, up medium-vl (migration), up medium (rollback), validating each.
+up medium, up medium-vl (migration), up medium (rollback), validating each; then
+the same with host.standby on (the model not serving sleeps; a switch wakes it).
   --down    destroy both demo stacks (keeps images and caches)
   --help    this text
-Environment: STANDIN_LOAD_SECONDS (5), STANDIN_DOWNLOAD_SECONDS (4), MYIA_CACHE,
+Environment: STANDIN_LOAD_SECONDS (5), STANDIN_DOWNLOAD_SECONDS (4), STANDIN_WAKE_SECONDS (1), MYIA_CACHE,
 MYIA_DEMO_STATE (the demo's state, secrets and caches; default $MYIA_CACHE/demo).`;
 
 const STATE = process.env.MYIA_DEMO_STATE ?? join(process.env.MYIA_CACHE ?? join(homedir(), ".cache", "myia-vllm"), "demo");
@@ -40,6 +42,8 @@ const STACKS = ["medium", "medium-vl"];
 // The stand-in's simulated load and first-download times (seconds).
 const LOAD_SECONDS = process.env.STANDIN_LOAD_SECONDS ?? "5";
 const DOWNLOAD_SECONDS = process.env.STANDIN_DOWNLOAD_SECONDS ?? "4";
+// Its wake from sleep mode (vLLM's blog: 2.9 s against a 47 s load for a 30B model).
+const WAKE_SECONDS = process.env.STANDIN_WAKE_SECONDS ?? "1";
 
 const t0 = Date.now();
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -91,10 +95,10 @@ const engineOut = (text: string) => {
 };
 
 async function up(name: string): Promise<void> {
-  const p = loadStack(name);
+  const p = loadStack(name, PROJECT);
   step(`== pulumi up --stack ${name}: ${p.model.id} on vLLM ${p.vllmVersion}, port ${p.server.port}`);
   const s = await stack(name);
-  const outage = watchOutage(STACKS.map((x) => loadStack(x).server.port));
+  const outage = watchOutage(STACKS.map((x) => loadStack(x, PROJECT).server.port));
   const tUp = Date.now();
   let buffered = "";
   try {
@@ -118,6 +122,23 @@ async function up(name: string): Promise<void> {
   }
 }
 
+/**
+ * Standby (host.standby) on both stacks of the demo's project: vLLM 0.34.0
+ * (sleep mode with the fixes standby relies on), medium at 0.9 so the
+ * sleeping medium-vl's leftover fits beside it, and the stand-in's wake time.
+ * The host's RAM must hold both models' pinned weights: the stand-in host is
+ * the 2x RTX 4090 box, so its RAM is that box's too (a MemTotal of 128 GB).
+ */
+function standbyOn(): void {
+  process.env.MYIA_HOST_MEMINFO = join(REPO, "standin", "host", "meminfo", "gpu-box-128g.txt");
+  for (const s of STACKS) {
+    setStackValue(PROJECT, s, ["host", "standby", "enabled"], true);
+    setStackValue(PROJECT, s, ["image", "tag"], "v0.34.0");
+    setStackValue(PROJECT, s, ["container", "env", "STANDIN_WAKE_SECONDS"], WAKE_SECONDS);
+  }
+  setStackValue(PROJECT, "medium", ["vllm", "gpuMemoryUtilization"], 0.9);
+}
+
 async function down(): Promise<void> {
   for (const name of [...STACKS].reverse()) {
     const s = await stack(name);
@@ -130,7 +151,7 @@ async function down(): Promise<void> {
 async function finalState(): Promise<void> {
   console.log("\nfinal state:");
   for (const name of STACKS) {
-    const p = loadStack(name);
+    const p = loadStack(name, PROJECT);
     const outputs = await (await stack(name)).outputs();
     const where = outputs.endpoint ? String(outputs.endpoint.value) : "not deployed";
     console.log(`  ${name.padEnd(10)} ${p.server.containerName.padEnd(28)} ${where.padEnd(28)} ${(await answers(p.server.port)) ? "answers" : "does not answer"}`);
@@ -141,7 +162,7 @@ async function finalState(): Promise<void> {
     const ca = join(STATE, "myia-ca.pem");
     writeFileSync(ca, String(outputs.caCertificate.value));
     console.log(`\nclients trust the gateways' CA (written to ${ca} from the stack's caCertificate output; \`npm run ca\` prints it):`);
-    console.log(`  curl --cacert ${ca} -H "Authorization: Bearer $(pulumi stack output clientKeys --show-secrets --stack medium | jq -r .default)" https://localhost:${loadStack("medium").server.port}/v1/models`);
+    console.log(`  curl --cacert ${ca} -H "Authorization: Bearer $(pulumi stack output clientKeys --show-secrets --stack medium | jq -r .default)" https://localhost:${loadStack("medium", PROJECT).server.port}/v1/models`);
     console.log(`  NODE_EXTRA_CA_CERTS=${ca} node app.js    # the OpenAI SDK for Node; Python's httpx: SSL_CERT_FILE=${ca}`);
   }
 }
@@ -164,6 +185,13 @@ async function main(argv: string[]): Promise<number> {
   await up("medium");
   await up("medium-vl");
   await up("medium");
+  console.log();
+  step(`== standby: the model not serving sleeps in vLLM's sleep mode (host.standby.enabled), so a switch is a wake (stand-in: ${WAKE_SECONDS}s), not a load (${LOAD_SECONDS}s)`);
+  standbyOn();
+  await up("medium");
+  await up("medium-vl");
+  await up("medium");
+  await up("medium-vl");
   await finalState();
   step("done");
   return 0;

@@ -26,6 +26,7 @@ import { watchOutage } from "./lib/outage";
 import { describePlugins } from "./lib/plugins";
 import { loadStack, REPO, servingStacks, stackNames } from "./lib/stacks";
 import { formatReport, hostAccess, validate } from "./validate";
+import { parseProbe } from "../components/host/probe";
 
 const started = Date.now();
 const log = (line: string) => console.log(`[switch ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
@@ -52,6 +53,20 @@ async function upAndValidate(name: string, dir: string, profile: ValidatedProfil
     log(`up ${name}: FAILED after ${((Date.now() - t) / 1000).toFixed(1)} s`);
     return { ok: false, step: "up", detail: engineFailure((e as Error).message) };
   }
+}
+
+/**
+ * The stack serving before the switch, which a failed switch rolls back to.
+ * Without standby, the one whose container runs. With standby every stack
+ * of the group runs, the others asleep: the one awake serves.
+ */
+function servingBefore(target: string, profile: ValidatedProfile): string | undefined {
+  const running = servingStacks(profile.host.docker).filter((s) => s !== target);
+  if (!profile.standby) return running[0];
+  const probe = parseProbe(hostAccess(profile).probe());
+  const asleep = running.filter((s) => probe.containers.some((c) => c.stack === s && probe.sleep?.[c.name] === "asleep"));
+  if (asleep.length > 0) log(`standby: ${asleep.join(", ")} asleep (a rollback wakes the one that served)`);
+  return running.find((s) => !asleep.includes(s));
 }
 
 const USAGE = `usage: npm run switch -- --to <stack> [--requests 20] [--dir <project>]
@@ -81,7 +96,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   const release = takeLock(join(tmpdir(), "myia-vllm-switch.lock"), "switch");
   try {
     const profile = loadStack(target, dir);
-    const from = servingStacks(profile.host.docker).filter((s) => s !== target)[0];
+    const from = servingBefore(target, profile);
     log(`switch ${from ?? "(nothing serving)"} -> ${target}`);
 
     log(`preview ${target} ...`);

@@ -19,7 +19,8 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ValidatedProfile } from "../components/config/schema";
 import { toolFailure } from "../components/host/checks";
-import { parseProbe, PROBE_SCRIPT } from "../components/host/probe";
+import { gpuMemoryVerdict } from "../components/host/gpuBudget";
+import { parseProbe, probeScript } from "../components/host/probe";
 import { sshFault, sshShellArgv, sshTarget } from "../components/host/ssh";
 import { GUARDED_PREFIX, UNGUARDED_ROUTES } from "../components/vllm/routes";
 import { parseCli } from "./lib/cli";
@@ -86,8 +87,10 @@ export function hostAccess(p: ValidatedProfile): HostAccess {
       throw new Error(fault || dockerFault || (out.trim().split("\n").find((l) => l.trim()) ?? "failed"));
     }
   };
+  // With standby, the probe also asks each model whether it sleeps: a sleeping peer's leftover is in our GPUs' budget.
+  const script = probeScript(undefined, { standby: p.standby !== undefined });
   return {
-    probe: () => (ssh ? run("ssh", sshShellArgv(ssh), PROBE_SCRIPT) : run("/bin/sh", ["-c", PROBE_SCRIPT])),
+    probe: () => (ssh ? run("ssh", sshShellArgv(ssh), script) : run("/bin/sh", ["-c", script])),
     restartCount: (name) => {
       const out = run("docker", ["inspect", "-f", "{{.State.Running}} {{.RestartCount}}", name]).trim().split(" ");
       return { running: out[0] === "true", restarts: Number(out[1]) };
@@ -195,20 +198,13 @@ export async function validate(t: Target, host: HostAccess, opts: { requests: nu
     const probe = parseProbe(host.probe());
     const nvsmi = probe.failures.find((f) => f.section === "gpus");
     if (nvsmi) throw new Error(toolFailure("nvidia-smi", nvsmi.output, sshTarget(t.profile.host.docker)?.user));
-    const parts: string[] = [];
-    const over: string[] = [];
-    for (const index of t.profile.host.gpus) {
-      const gpu = probe.gpus.find((g) => g.index === index);
-      if (!gpu) {
-        over.push(`GPU ${index} is not on the host`);
-        continue;
-      }
-      const budget = Math.round(t.profile.vllm.gpuMemoryUtilization * gpu.memoryTotalMiB);
-      const used = gpu.memoryUsedMiB ?? 0;
-      parts.push(`GPU ${index} ${used}/${budget} MiB`);
-      if (used > budget) over.push(`GPU ${index} uses ${used} MiB, over its budget of ${budget} MiB (${t.profile.vllm.gpuMemoryUtilization} × ${gpu.memoryTotalMiB})`);
-    }
-    if (over.length > 0) throw new Error(over.join("; "));
+    const { parts, problems } = gpuMemoryVerdict(probe, {
+      stack: t.stack,
+      gpus: t.profile.host.gpus,
+      gpuMemoryUtilization: t.profile.vllm.gpuMemoryUtilization,
+      standbyLeftoverMiB: t.profile.standby?.leftoverMiB,
+    });
+    if (problems.length > 0) throw new Error(problems.join("; "));
     return parts.join(", ");
   });
   await record("restarts", async () => {

@@ -146,10 +146,13 @@ export function standbyState(probe: HostProbe, stack: string, gpus: readonly num
   return { notes, warnings };
 }
 
-function holding(probe: HostProbe, stack: string, gpus: readonly number[]) {
+/** The GPU indices a container of ours holds, from its lease label ("<host>:gpus=0,1"). */
+export const leaseGpus = (c: { gpuLease: string }): number[] => c.gpuLease.split("=")[1]?.split(",").filter(Boolean).map(Number) ?? [];
+
+export function holding(probe: HostProbe, stack: string, gpus: readonly number[]) {
   return probe.containers
     .filter((c) => c.stack !== stack && c.status === "running")
-    .filter((c) => (c.gpuLease.split("=")[1]?.split(",").map(Number) ?? []).some((g) => gpus.includes(g)))
+    .filter((c) => leaseGpus(c).some((g) => gpus.includes(g)))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 

@@ -9,36 +9,22 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
-import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { parseDocument } from "yaml";
 import { watchOutage } from "../../tools/lib/outage";
 import { clientFromOutputs } from "../../tools/lib/client";
 import { inspect, logs, mustInspect, removeLeftovers, stop } from "../helpers/docker";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
+import { setStackValue } from "../../tools/lib/stacks";
+import { byHand, enableStandby, MEDIUM, MEMINFO, sleeping, VL } from "../helpers/standby";
 
 const LOAD_SECONDS = 4;
 const WAKE_SECONDS = 1;
 const API_KEY = `sk-standby-${randomBytes(10).toString("hex")}`;
 const HF_TOKEN = `hf_sb${randomBytes(10).toString("hex")}`;
-const MEDIUM = { stack: "medium", port: 5002, container: "myia_vllm-medium-qwen3", model: "Qwen/Qwen3-32B-AWQ" };
-const VL = { stack: "medium-vl", port: 5003, container: "myia_vllm-medium-vl-qwen3", model: "Qwen/Qwen3-VL-32B-Instruct-FP8" };
-const MEMINFO = (name: string) => join(__dirname, "..", "fixtures", "meminfo", name);
 
 const project = engineProject({ MYIA_HOST_MEMINFO: MEMINFO("gpu-box-128g.txt") });
 const { op, workDir } = project;
-
-/** `pulumi config set --path` stores 0.9 as a string: a float goes into the stack file as YAML. */
-function setUtilization(stack: string, value: number): void {
-  const file = join(workDir, `Pulumi.${stack}.yaml`);
-  const doc = parseDocument(readFileSync(file, "utf8"));
-  doc.setIn(["config", "myia-vllm:vllm", "gpuMemoryUtilization"], value);
-  writeFileSync(file, doc.toString());
-}
-const run = promisify(execFile);
+const setUtilization = (stack: string, value: number) => setStackValue(workDir, stack, ["vllm", "gpuMemoryUtilization"], value);
 
 async function chat(port: number, key: string | null, model: string) {
   const r = await fetch(`https://127.0.0.1:${port}/v1/chat/completions`, {
@@ -48,13 +34,6 @@ async function chat(port: number, key: string | null, model: string) {
   });
   return { status: r.status, retryAfter: r.headers.get("retry-after"), body: await r.text() };
 }
-
-/** The model's own GET /is_sleeping, from inside its container (the route is not on the public port). */
-async function sleeping(s: typeof MEDIUM): Promise<boolean> {
-  const { stdout } = await run("docker", ["exec", s.container, "curl", "-s", `http://localhost:${s.port}/is_sleeping`]);
-  return JSON.parse(stdout).is_sleeping as boolean;
-}
-const byHand = (s: typeof MEDIUM, route: string) => run("docker", ["exec", s.container, "curl", "-fsS", "-X", "POST", `http://localhost:${s.port}${route}`]);
 
 async function up(stack: string) {
   const outage = watchOutage([MEDIUM.port, VL.port]);
@@ -82,19 +61,7 @@ describe("standby with the real engine", { skip: needsPlugins }, () => {
   before(async () => {
     await removeLeftovers([MEDIUM.container, VL.container], [MEDIUM.stack, VL.stack]);
     await project.configure(API_KEY, HF_TOKEN, LOAD_SECONDS);
-    for (const s of [MEDIUM.stack, VL.stack]) {
-      const r = await op(s, {
-        op: "configure",
-        config: {
-          "host.standby.enabled": { value: "true" },
-          "image.tag": { value: "v0.34.0" },
-          "container.env.STANDIN_SLEEP_SECONDS": { value: "0.5" },
-          "container.env.STANDIN_WAKE_SECONDS": { value: String(WAKE_SECONDS) },
-        },
-      });
-      assert.equal(r.ok, true, r.output);
-    }
-    setUtilization(MEDIUM.stack, 0.9);
+    await enableStandby(project, { sleepSeconds: 0.5, wakeSeconds: WAKE_SECONDS });
   });
 
   after(async () => {
@@ -204,5 +171,30 @@ describe("standby with the real engine", { skip: needsPlugins }, () => {
     assert.doesNotMatch(r.output, /woke myia_vllm-medium-qwen3/, "a cold start, not a wake");
     assert.match(await logs(MEDIUM.container), /Loading model weights/);
     await assertServing(MEDIUM, VL);
+  });
+
+  it("8. switch and validate with standby on: the GPU budget counts the sleeping peer, a failed wake rolls back to a model woken again", async () => {
+    const to = await project.tool("switch", ["--to", VL.stack, "--requests", "6"]);
+    assert.equal(to.code, 0, to.out);
+    assert.match(to.out, /switch medium -> medium-vl/);
+    assert.match(to.out, /GPU memory\s+ok\s+GPU 0 \d+\/\d+ MiB \(\d+ \+ 1536 × 1 asleep: medium\)/, "validate counts the sleeping peer's leftover");
+    assert.match(to.out, /validate medium-vl: PASSED/);
+    await assertServing(VL, MEDIUM);
+
+    const alone = await project.tool("validate", ["--stack", VL.stack, "--requests", "4"]);
+    assert.equal(alone.code, 0, alone.out);
+
+    // medium cannot wake (medium-vl asleep would keep too much): the up wakes medium-vl back, the switch rolls back to it.
+    await op(VL.stack, { op: "configure", config: { "container.env.STANDIN_SLEEP_LEFTOVER_MIB": { value: "20000" } } });
+    await up(VL.stack);
+    const failed = await project.tool("switch", ["--to", MEDIUM.stack, "--requests", "4"]);
+    assert.equal(failed.code, 1, failed.out);
+    assert.match(failed.out, /medium failed at up:/);
+    assert.match(failed.out, /did not wake/);
+    assert.match(failed.out, /rolled back: medium-vl answers again/);
+    await assertServing(VL, MEDIUM);
+    await op(VL.stack, { op: "configure", remove: ["container.env.STANDIN_SLEEP_LEFTOVER_MIB"] });
+    await up(VL.stack);
+    await assertServing(VL, MEDIUM);
   });
 });

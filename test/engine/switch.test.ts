@@ -6,24 +6,15 @@
  * where no docker and command plugins were resolved.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { mustInspect, remove } from "../helpers/docker";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
 
-const REPO = join(__dirname, "..", "..");
 const API_KEY = `sk-switch-${randomBytes(8).toString("hex")}`;
 const project = engineProject();
 
-function runSwitch(to: string): Promise<{ code: number; out: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "tools/switch.ts"), "--to", to, "--requests", "10", "--dir", project.workDir], { cwd: REPO, env: project.env() });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d));
-  child.stderr.on("data", (d: Buffer) => (out += d));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, out })));
-}
+const runSwitch = (to: string) => project.tool("switch", ["--to", to, "--requests", "10"]);
 
 describe("npm run switch", { skip: needsPlugins }, () => {
   before(async () => {

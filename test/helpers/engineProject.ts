@@ -95,5 +95,14 @@ export function engineProject(extraEnv: Record<string, string> = {}) {
     }
   }
 
-  return { root, workDir, backend, cache, passphrase, captured, env, extraEnv, op, configure };
+  /** One of our tools (tools/<name>.ts) on this project, as a user runs it: its exit code and everything it printed. */
+  function tool(name: string, args: string[]): Promise<{ code: number; out: string }> {
+    const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "tools", `${name}.ts`), ...args, "--dir", workDir], { cwd: REPO, env: env() });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d));
+    child.stderr.on("data", (d: Buffer) => (out += d));
+    return new Promise((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, out })));
+  }
+
+  return { root, workDir, backend, cache, passphrase, captured, env, extraEnv, op, configure, tool };
 }

@@ -2,7 +2,8 @@
 import { execFileSync } from "node:child_process";
 import { toolFailure } from "../../components/host/checks";
 import { sshFailure, sshTarget } from "../../components/host/ssh";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { parseDocument } from "yaml";
 import { join } from "node:path";
 import { validateStack } from "../../components/config/load";
 import type { ValidatedProfile } from "../../components/config/schema";
@@ -16,6 +17,18 @@ export function stackNames(dir = REPO): string[] {
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined)
     .sort();
+}
+
+/**
+ * Sets one value of a stack file's `myia-vllm:` config as YAML, keeping the
+ * rest of the file (comments, encrypted secrets) as it is. For numbers and
+ * booleans: \`pulumi config set --path\` would store them as strings.
+ */
+export function setStackValue(dir: string, stack: string, path: string[], value: number | boolean | string): void {
+  const file = join(dir, `Pulumi.${stack}.yaml`);
+  const doc = parseDocument(readFileSync(file, "utf8"));
+  doc.setIn(["config", `myia-vllm:${path[0]}`, ...path.slice(1)], value);
+  writeFileSync(file, doc.toString());
 }
 
 /** A stack's validated profile; secrets may be unset (they are supplied apart). */

@@ -73,4 +73,13 @@ describe("stream outcomes", () => {
     assert.equal(t.refused, 0);
     assert.match(t.cutSample ?? "", /Once/);
   });
+
+  it("the workload says how each refused reply was refused", async () => {
+    s.mode.now = "refuse";
+    const w = streamWorkload({ baseUrl: s.url, model: "m", clients: 2, retryMs: 10 });
+    await new Promise((r) => setTimeout(r, 100));
+    const t = await w.stop();
+    assert.ok(t.refused >= 2, JSON.stringify(t));
+    assert.deepEqual(t.refusedHow, { "HTTP 503 Retry-After 10": t.refused });
+  });
 });

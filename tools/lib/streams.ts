@@ -16,6 +16,8 @@ export interface StreamTally {
   refused: number;
   /** The first cut reply's last bytes, to say how it ended. */
   cutSample?: string;
+  /** How the refused ones were refused ("HTTP 503 Retry-After 5", "ECONNREFUSED"), counted. */
+  refusedHow?: Record<string, number>;
 }
 
 export interface StreamWorkload {
@@ -37,7 +39,7 @@ export interface StreamOptions {
 }
 
 /** How one streamed request ended. */
-export async function streamOnce(o: StreamOptions): Promise<{ outcome: keyof Omit<StreamTally, "cutSample">; tail: string }> {
+export async function streamOnce(o: StreamOptions): Promise<{ outcome: "completed" | "cut" | "refused"; tail: string }> {
   let res: Response;
   try {
     res = await fetch(`${o.baseUrl}/v1/chat/completions`, {
@@ -52,7 +54,8 @@ export async function streamOnce(o: StreamOptions): Promise<{ outcome: keyof Omi
   }
   if (res.status !== 200) {
     await res.text().catch(() => "");
-    return { outcome: "refused", tail: `HTTP ${res.status}` };
+    const retry = res.headers.get("retry-after");
+    return { outcome: "refused", tail: `HTTP ${res.status}${retry ? ` Retry-After ${retry}` : ""}` };
   }
   let text = "";
   try {
@@ -79,6 +82,7 @@ export function streamWorkload(o: StreamOptions): StreamWorkload {
       const r = await streamOnce(o);
       tally[r.outcome]++;
       if (r.outcome === "cut") tally.cutSample ??= r.tail;
+      if (r.outcome === "refused") (tally.refusedHow ??= {})[r.tail] = (tally.refusedHow[r.tail] ?? 0) + 1;
       if (r.outcome === "refused") await new Promise((res) => setTimeout(res, o.retryMs ?? 200));
     }
   };
