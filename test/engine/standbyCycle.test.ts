@@ -16,6 +16,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { clientFromOutputs } from "../../tools/lib/client";
 import { streamWorkload, type StreamTally } from "../../tools/lib/streams";
 import { logs, removeLeftovers } from "../helpers/docker";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
@@ -37,6 +38,8 @@ describe(`standby: ${SWITCHES} switches with clients streaming the whole time`, 
     for (const s of [MEDIUM.stack, VL.stack]) {
       const r = await project.op(s, { op: "up" });
       assert.equal(r.ok, true, r.output);
+      // Trust the gateways' CA, as a client does.
+      clientFromOutputs(r.outputs as never);
     }
   });
 

@@ -161,6 +161,16 @@ describe("the goals", () => {
     const cutOne = { ...r, inFlight: [x("migration", 30, 14, 1, 40, 14500)] };
     assert.equal(goals(cutOne).find((y) => /cut mid-stream/.test(y.goal))!.met, false);
   });
+  it("standby: its rows (overhead over the wake W) and the rollback goal, wake + 1 s, against the rollback without it", () => {
+    const base = result();
+    const r = { ...base, wakeSeconds: 1, phases: [...base.phases, ...[1, 2, 3].flatMap((run) => [phase("standby", "migration", run, 1500 + run * 100, 6000, 700), phase("standby", "rollback", run, 1700, 5800, 600)])] };
+    const t = formatTable(r);
+    assert.match(t, /Rollback[\s\S]*\| pulumi up, standby \(a wake\), W = 1 s \(overhead: wall − W\) \| 1\.7 s \(1\.7–1\.7\) \| 5\.8 s \(5\.8–5\.8\) \| 0\.6 s \(0\.6–0\.6\) \| 4\.8 s/);
+    const g = goals(r).find((y) => /standby/.test(y.goal))!;
+    assert.deepEqual([g.measured, g.limit, g.met], [1700, 2000, true]);
+    assert.match(g.detail, /without standby: 12\.5 s/);
+    assert.equal(goals(base).filter((y) => /standby/.test(y.goal)).length, 0, "no standby goal in a report without its rows");
+  });
 });
 
 describe("the chart", () => {

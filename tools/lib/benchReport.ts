@@ -278,9 +278,11 @@ export function formatTable(r: BenchResult): string {
       const dl = runs.filter((x) => x.downloadedWeights).length;
       const lag = fmt(spread(runs.map((x) => x.lagMs)));
       const upLag = runs.some((x) => x.upStepLagMs !== undefined) ? ` (${p === "switch" ? "its up step" : "the CLI's exit"}: ${fmt(spread(runs.map((x) => x.upStepLagMs)))})` : "";
-      const overhead = phase === "migration" ? runs.map((x) => x.wallMs - D - L) : runs.map((x) => x.wallMs - L);
+      // Standby's switch is a wake: its overhead is what the wall adds to the wake W, in both phases.
+      const W = (r.wakeSeconds ?? 0) * 1000;
+      const overhead = p === "standby" ? runs.map((x) => x.wallMs - W) : phase === "migration" ? runs.map((x) => x.wallMs - D - L) : runs.map((x) => x.wallMs - L);
       return [
-        PROCEDURE_LABEL[p],
+        p === "standby" ? `${PROCEDURE_LABEL[p]}, W = ${r.wakeSeconds} s (overhead: wall − W)` : PROCEDURE_LABEL[p],
         fmt(spread(runs.map((x) => x.downtimeMs))),
         fmt(spread(runs.map((x) => x.wallMs))),
         lag + upLag,
