@@ -175,16 +175,19 @@ _pl_resolve() {
     return 1
   fi
   _pl_log "$name $version: $source: $path"
-  printf '%s\t%s\t%s\t%s\n' "$name" "$version" "$source" "$path" >>"$_pl_dir/resolved.tsv.new"
+  printf '%s\t%s\t%s\t%s\n' "$name" "$version" "$source" "$path" >>"$_pl_new"
 }
 
 toolchain_plugins() {
   mkdir -p "$_pl_dir"
-  rm -f "$_pl_dir/resolved.tsv.new"
+  # A file of this shell's own, moved into place whole: two shells resolving
+  # at once (a test run beside a demo) must not publish each other's halves.
+  _pl_new="$_pl_dir/resolved.tsv.new.$$"
+  rm -f "$_pl_new"
   local ok=0
   _pl_resolve docker "$DOCKER_PLUGIN_VERSION" "offline build (plugins/docker: Terraform bridge v$DOCKER_BRIDGE_VERSION + kreuzwerker $DOCKER_TF_PSEUDO)" || ok=1
   _pl_resolve command "$COMMAND_PLUGIN_VERSION" "STAND-IN (standin/command: local:Command and local:run only)" || ok=1
   _pl_resolve kubernetes "$KUBERNETES_PLUGIN_VERSION" "offline build (plugins/kubernetes: the official provider/v4 at $KUBERNETES_PROVIDER_PSEUDO, the v$KUBERNETES_PLUGIN_VERSION tag)" || ok=1
-  mv -f "$_pl_dir/resolved.tsv.new" "$_pl_dir/resolved.tsv" 2>/dev/null
+  mv -f "$_pl_new" "$_pl_dir/resolved.tsv" 2>/dev/null
   return $ok
 }
