@@ -29,7 +29,8 @@ describe("what the cluster can give a stack", () => {
     const small = eligibleNodes(nodes, cfg({ gpuProduct: "NVIDIA-RTX-A4000" }));
     assert.match(nodeProblems(small, cfg({ gpuProduct: "NVIDIA-RTX-A4000" }), 2, "medium")[0], /^vllm\.tensorParallelSize: 2 GPUs per pod, but the nodes matching nvidia\.com\/gpu\.product=NVIDIA-RTX-A4000 have at most 1 nvidia\.com\/gpu each \(small: 1\)/);
     assert.match(nodeProblems(small, cfg({ gpuProduct: "NVIDIA-RTX-A4000" }), 1, "medium")[0], /^cluster\.gpuMemoryMiB: the memory plan is for 24564 MiB per GPU, but small has 16376 MiB/);
-    assert.match(nodeProblems([], cfg(), 2, "medium")[0], /^cluster\.nodeSelector: no schedulable node matches any node/);
+    assert.match(nodeProblems([], cfg({ gpuProduct: "H100" }), 2, "medium", nodes.slice(0, 1))[0], /^cluster\.nodeSelector: no schedulable node matches nvidia\.com\/gpu\.product=H100 with the tolerations given \(a: nvidia\.com\/gpu\.product=NVIDIA-GeForce-RTX-4090\)/);
+    assert.match(nodeProblems([], cfg({ tolerations: [] }), 2, "medium", nodes.slice(0, 1))[0], /\(a: taint nvidia\.com\/gpu=present:NoSchedule not tolerated\)/);
     assert.deepEqual(nodeProblems(eligibleNodes(nodes, cfg({ gpuProduct: "NVIDIA-GeForce-RTX-4090" })), cfg(), 2, "medium"), []);
   });
 
@@ -37,7 +38,7 @@ describe("what the cluster can give a stack", () => {
     const big = eligibleNodes(nodes, cfg()).filter((n) => n.gpus >= 2);
     assert.deepEqual(placement(big, [pod("medium", "a", 2)], cfg(), "medium-vl", 2), { kind: "free", slots: 1 });
     const t = placement(big.slice(0, 1), [pod("medium", "a", 2)], cfg(), "medium-vl", 2);
-    assert.deepEqual(t, { kind: "takeover", holders: [{ stack: "medium", namespace: "myia-medium", gpus: 2 }], slots: 1 });
+    assert.deepEqual(t, { kind: "takeover", holders: [{ stack: "medium", namespace: "myia-medium", gpus: 2, pods: ["medium-x"] }], slots: 1 });
     assert.match(placementLine(t, cfg(), 2), /fit only once stack medium \(2 GPU\(s\), namespace myia-medium\) stops; up scales its Deployment to 0/);
     // Its own pods are free (Recreate removes them first).
     assert.equal(placement(big.slice(0, 1), [pod("medium", "a", 2)], cfg(), "medium", 2).kind, "free");
@@ -48,11 +49,11 @@ describe("what the cluster can give a stack", () => {
   });
 
   it("the takeover: scale to 0 by label, wait for the pods to go, say how to roll back", () => {
-    const s = takeoverScript([{ stack: "medium", namespace: "myia-medium", gpus: 2 }], { kubeconfig: "/k/conf" }, 35);
+    const s = takeoverScript([{ stack: "medium", namespace: "myia-medium", gpus: 2, pods: ["p"] }], { kubeconfig: "/k/conf" }, 35);
     assert.match(s, /'kubectl' '--kubeconfig' '\/k\/conf' -n 'myia-medium' scale deployment -l 'org\.myia\.stack=medium,org\.myia\.role=server' --replicas=0/);
     assert.match(s, /wait --for=delete --timeout=35s/);
     assert.match(s, /`pulumi up --stack medium` brings it back/);
     assert.equal(takeoverScript([], {}, 1), "set -eu\n");
-    assert.equal(holdersKey([{ stack: "medium", namespace: "myia-medium", gpus: 2 }]), "myia-medium/medium");
+    assert.equal(holdersKey([{ stack: "medium", namespace: "myia-medium", gpus: 2, pods: ["vllm-b", "vllm-a"] }]), "myia-medium/medium:vllm-a+vllm-b");
   });
 });

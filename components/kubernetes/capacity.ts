@@ -38,13 +38,19 @@ const tolerated = (t: Taint, c: ClusterConfig) =>
   t.effect === "PreferNoSchedule" ||
   c.tolerations.some((x) => (x.effect === undefined || x.effect === t.effect) && (x.key === undefined ? x.operator === "Exists" : x.key === t.key) && (x.operator === "Exists" || x.value === t.value));
 
+/** Why the scheduler would not put this stack's pods on a node, or undefined when it may. */
+export function nodeRefusal(n: KNode, c: ClusterConfig): string | undefined {
+  if (n.spec?.unschedulable) return "cordoned";
+  const wrong = Object.entries(nodeSelector(c)).find(([k, v]) => n.metadata.labels?.[k] !== v);
+  if (wrong) return `${wrong[0]}=${n.metadata.labels?.[wrong[0]] ?? "(none)"}`;
+  const taint = (n.spec?.taints ?? []).find((t) => !tolerated(t, c));
+  return taint ? `taint ${taint.key}${taint.value ? `=${taint.value}` : ""}:${taint.effect} not tolerated` : undefined;
+}
+
 /** The nodes the scheduler may put this stack's pods on: the selector matches, every taint is tolerated. */
 export function eligibleNodes(nodes: readonly KNode[], c: ClusterConfig): GpuNode[] {
-  const sel = nodeSelector(c);
   return nodes
-    .filter((n) => !n.spec?.unschedulable)
-    .filter((n) => Object.entries(sel).every(([k, v]) => n.metadata.labels?.[k] === v))
-    .filter((n) => (n.spec?.taints ?? []).every((t) => tolerated(t, c)))
+    .filter((n) => nodeRefusal(n, c) === undefined)
     .map((n) => {
       const mem = Number(n.metadata.labels?.[GPU_MEMORY_LABEL]);
       return { name: n.metadata.name, gpus: Number(n.status?.allocatable?.[c.gpuResource] ?? 0), memoryMiB: Number.isFinite(mem) && mem > 0 ? mem : undefined };
@@ -61,6 +67,8 @@ export interface Holder {
   stack: string;
   namespace: string;
   gpus: number;
+  /** Its pods' names: a holder brought back since (new pods) is a new takeover. */
+  pods: string[];
 }
 
 export type Placement =
@@ -89,8 +97,9 @@ export function placement(nodes: readonly GpuNode[], pods: readonly KPod[], c: C
   const byStack = new Map<string, Holder>();
   for (const p of live.filter((p) => ours(p) && !self(p))) {
     const s = p.metadata.labels![STACK_LABEL];
-    const h = byStack.get(s) ?? { stack: s, namespace: p.metadata.namespace, gpus: 0 };
+    const h = byStack.get(s) ?? { stack: s, namespace: p.metadata.namespace, gpus: 0, pods: [] };
     h.gpus += podGpus(p, c.gpuResource);
+    h.pods.push(p.metadata.name);
     byStack.set(s, h);
   }
   const holders: Holder[] = [];
@@ -104,9 +113,12 @@ export function placement(nodes: readonly GpuNode[], pods: readonly KPod[], c: C
 }
 
 /** The preview's verdict on the nodes: errors (`path: what to do`) refuse the stack before anything is declared. */
-export function nodeProblems(nodes: readonly GpuNode[], c: ClusterConfig, tp: number, stack: string): string[] {
+export function nodeProblems(nodes: readonly GpuNode[], c: ClusterConfig, tp: number, stack: string, all: readonly KNode[] = []): string[] {
   const where = Object.entries(nodeSelector(c)).map(([k, v]) => `${k}=${v}`).join(",") || "any node";
-  if (nodes.length === 0) return [`cluster.nodeSelector: no schedulable node matches ${where} with the tolerations given; check \`kubectl get nodes --show-labels\` (stack ${stack})`];
+  if (nodes.length === 0) {
+    const why = all.map((n) => `${n.metadata.name}: ${nodeRefusal(n, c)}`).join("; ");
+    return [`cluster.nodeSelector: no schedulable node matches ${where} with the tolerations given (${why || "the cluster has no node"}); check \`kubectl get nodes --show-labels\` (stack ${stack})`];
+  }
   const big = nodes.filter((n) => n.gpus >= tp);
   if (big.length === 0) {
     const most = Math.max(...nodes.map((n) => n.gpus));

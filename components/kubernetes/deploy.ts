@@ -19,7 +19,8 @@ export async function deployToCluster(loaded: LoadedProfile, stack: string): Pro
     servedModelName: profile.model.servedName ?? profile.model.id,
     namespace: clusterNamespace(c, stack),
     deployment: d.deployment.metadata.name,
-    readyReplicas: d.deployment.status.readyReplicas,
+    /** The gate's verdict, e.g. "deployment vllm (namespace myia-medium): 1/1 pods Ready". */
+    ready: d.ready.stdout,
     replicas: c.replicas,
     gpusPerPod: profile.vllm.tensorParallelSize,
     placement: placementLine(grant.placement, c, profile.vllm.tensorParallelSize),

@@ -48,8 +48,9 @@ export class GpuCluster extends pulumi.ComponentResource {
       // kubectl, read through the pure parsers of capacity.ts: it runs at
       // preview as at up, so the checks see the cluster as it is now.
       const get = (what: string[]) => JSON.parse(kubectl(c, [...what, "-o", "json"])) as { items: unknown[] };
-      const nodes = eligibleNodes(get(["get", "nodes"]).items as KNode[], c);
-      const problems = nodeProblems(nodes, c, args.tensorParallelSize, args.stack);
+      const all = get(["get", "nodes"]).items as KNode[];
+      const nodes = eligibleNodes(all, c);
+      const problems = nodeProblems(nodes, c, args.tensorParallelSize, args.stack, all);
       if (problems.length > 0) throw new pulumi.RunError([`stack ${args.stack}: the cluster cannot run this profile:`, ...problems.map((p) => `  ${p}`)].join("\n"));
       const pods = get(["get", "pods", "--all-namespaces", "--field-selector", "status.phase!=Succeeded,status.phase!=Failed"]).items as KPod[];
       const where = placement(nodes.filter((n) => n.gpus >= args.tensorParallelSize), pods, c, args.stack, args.tensorParallelSize);

@@ -39,7 +39,7 @@ export function weightsJobSpec(p: ValidatedProfile, stack: string) {
     // A download that fails (network, token) is retried a few times, then up fails naming the Job.
     backoffLimit: 3,
     template: {
-      metadata: { labels: { ...objectLabels(p, stack), "org.myia.role": "weights" }, annotations: { ...c.podAnnotations } },
+      metadata: { labels: { ...objectLabels(p, stack), "org.myia.role": "weights" }, ...(Object.keys(c.podAnnotations).length ? { annotations: { ...c.podAnnotations } } : {}) },
       spec: {
         restartPolicy: "Never",
         automountServiceAccountToken: false,

@@ -116,7 +116,7 @@ export function gatewayContainer(p: ValidatedProfile) {
 export function podTemplate(p: ValidatedProfile, stack: string) {
   const c = p.cluster!;
   return {
-    metadata: { labels: objectLabels(p, stack), annotations: { ...c.podAnnotations } },
+    metadata: { labels: objectLabels(p, stack), ...(Object.keys(c.podAnnotations).length ? { annotations: { ...c.podAnnotations } } : {}) },
     spec: {
       terminationGracePeriodSeconds: c.terminationGraceSeconds,
       nodeSelector: nodeSelector(c),

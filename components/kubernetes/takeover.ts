@@ -36,7 +36,11 @@ export function takeoverScript(holders: readonly Holder[], c: Pick<ClusterConfig
   return `${lines.join("\n")}\n`;
 }
 
-/** What the takeover depends on: a different set of holders runs it again (a migration, then a rollback). */
+/**
+ * What the takeover depends on: other holders, or the same stack brought back
+ * since (its pods are new), run it again: a migration, a rollback, and the
+ * migration once more.
+ */
 export function holdersKey(holders: readonly Holder[]): string {
-  return holders.map((h) => `${h.namespace}/${h.stack}`).join(",");
+  return holders.map((h) => `${h.namespace}/${h.stack}:${[...h.pods].sort().join("+")}`).join(",");
 }

@@ -6,7 +6,8 @@ import type { ValidatedProfile } from "../config/schema";
 import { ClientKey, gatewayCaddyfile } from "../gateway/caddyfile";
 import type { ClusterGrant } from "./gpuCluster";
 import { cacheClaimSpec, networkPolicySpec, serviceSpec, weightsJobName, weightsJobSpec } from "./manifests";
-import { CACHE_CLAIM, DEPLOYMENT_NAME, deploymentSpec, objectLabels, podGatewayRender, SECRET_KEYS, SECRET_NAME, SERVICE_NAME } from "./pod";
+import { CACHE_CLAIM, DEPLOYMENT_NAME, deploymentSpec, objectLabels, podGatewayRender, SECRET_KEYS, SECRET_NAME, selectorLabels, SERVICE_NAME } from "./pod";
+import { readyGateScript } from "./readyGate";
 import { holdersKey, takeoverScript } from "./takeover";
 
 export interface VllmDeploymentArgs {
@@ -40,6 +41,8 @@ export class VllmDeployment extends pulumi.ComponentResource {
   public readonly weights: k8s.batch.v1.Job;
   public readonly takeover: command.local.Command;
   public readonly deployment: k8s.apps.v1.Deployment;
+  /** Holds up until the pods are Ready. */
+  public readonly ready: command.local.Command;
   public readonly service: k8s.core.v1.Service;
   public readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
   /** The OpenAI-compatible base URL inside the cluster. */
@@ -52,9 +55,12 @@ export class VllmDeployment extends pulumi.ComponentResource {
     const ns = clusterNamespace(c, args.stack);
     const labels = objectLabels(p, args.stack);
     const o = { parent: this, provider: args.provider };
-    const meta = (n: string, extra: Record<string, string> = {}) => ({ name: n, namespace: ns, labels, annotations: extra });
+    // No empty annotations map: the API server drops it, and refresh would show a diff on every run.
+    const meta = (n: string, extra: Record<string, string> = {}) => ({ name: n, namespace: ns, labels, ...(Object.keys(extra).length ? { annotations: extra } : {}) });
 
-    this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns, labels } }, o);
+    // Kept on destroy, like the cache inside it: deleting a namespace deletes
+    // its claims, and retainOnDelete on the claim alone would not save it.
+    this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns, labels } }, { ...o, retainOnDelete: true });
     const inNs = { ...o, dependsOn: [this.namespace] };
 
     // The provider keeps a Secret's data secret in the state; the values are
@@ -99,8 +105,8 @@ export class VllmDeployment extends pulumi.ComponentResource {
       `${name}-deployment`,
       {
         metadata: meta(DEPLOYMENT_NAME, {
-          // up waits for the pods to be Ready this long, then fails with the provider's reason (e.g. the scheduler's).
-          "pulumi.com/timeoutSeconds": String(p.container.readyTimeoutSeconds),
+          // The gate below waits instead, and names the scheduler's reason when it fails.
+          "pulumi.com/skipAwait": "true",
           // Ours to own: a hand's `kubectl scale` (or another stack's takeover)
           // is drift that up takes back, not a field conflict.
           "pulumi.com/patchForce": "true",
@@ -110,10 +116,21 @@ export class VllmDeployment extends pulumi.ComponentResource {
       { ...inNs, dependsOn: [this.secret, this.cache, this.takeover] },
     );
 
+    // up returns when the pods are Ready, or fails within readyTimeoutSeconds naming why.
+    // Again on a new spec (generation) or a new takeover.
+    this.ready = new command.local.Command(
+      `${name}-ready`,
+      {
+        create: readyGateScript(c, ns, selectorLabels(args.stack), p.container.readyTimeoutSeconds),
+        triggers: [this.deployment.metadata.uid, this.deployment.metadata.generation, holdersKey(holders)],
+      },
+      { parent: this, dependsOn: [this.deployment] },
+    );
+
     this.service = new k8s.core.v1.Service(`${name}-service`, { metadata: meta(SERVICE_NAME), spec: serviceSpec(p, args.stack) }, inNs);
     this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, { metadata: meta("vllm-gateway-only"), spec: networkPolicySpec(p, args.stack) }, inNs);
 
     this.endpoint = `http://${SERVICE_NAME}.${ns}.svc:${p.server.port}/v1`;
-    this.registerOutputs({ endpoint: this.endpoint, namespace: ns, deployment: this.deployment.metadata.name });
+    this.registerOutputs({ endpoint: this.endpoint, namespace: ns, deployment: this.deployment.metadata.name, ready: this.ready.stdout });
   }
 }

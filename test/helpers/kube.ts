@@ -26,13 +26,13 @@ export const setNodes = (profile: string): string => execFileSync("bash", [K8S, 
 export const STORAGE_CLASS = "myia-test";
 
 /** Static volumes a claim of class myia-test binds (hostPath; no pod really mounts them on a kwok node). */
-export function makeVolumes(prefix: string, n: number, accessMode = "ReadWriteOnce"): void {
+export function makeVolumes(prefix: string, n: number, accessModes = ["ReadWriteOnce", "ReadWriteMany"]): void {
   for (let i = 0; i < n; i++) {
     kubeApply({
       apiVersion: "v1",
       kind: "PersistentVolume",
       metadata: { name: `${prefix}-${i}`, labels: { "myia-test": prefix } },
-      spec: { capacity: { storage: "500Gi" }, accessModes: [accessMode], persistentVolumeReclaimPolicy: "Delete", storageClassName: STORAGE_CLASS, hostPath: { path: `/tmp/${prefix}-${i}` } },
+      spec: { capacity: { storage: "500Gi" }, accessModes, persistentVolumeReclaimPolicy: "Delete", storageClassName: STORAGE_CLASS, hostPath: { path: `/tmp/${prefix}-${i}` } },
     });
   }
 }

@@ -39,6 +39,8 @@ describe("the cluster backend through the engine", { skip, concurrency: false },
     kubeconfig: KUBECONFIG,
     storageClass: STORAGE_CLASS,
     cacheSize: "100Gi",
+    // Replicas on several nodes share the cache (the test's volumes offer both modes; a claim's mode is immutable).
+    cacheAccessMode: "ReadWriteMany",
     startupSeconds: 60,
     terminationGraceSeconds: 5,
     // kwok's stages: the model "loads" for 2 s, the weights Job takes 1 s.
@@ -118,5 +120,74 @@ describe("the cluster backend through the engine", { skip, concurrency: false },
     assert.match(r.output, /GPUs: free for 1 pod/);
     assert.equal(readyOf("medium-vl"), "1");
     assert.equal(readyOf("medium"), "1");
+  });
+
+  it("scale-out: replicas 3 on three 2-GPU nodes, one pod per node, behind the one Service", async () => {
+    setNodes("gpu3x2");
+    stackConfig("medium", { cluster: cluster({ replicas: 3 }) });
+    const r = await op("medium", { op: "up" });
+    assert.equal(r.ok, true, r.output);
+    assert.equal(readyOf("medium"), "3");
+    const nodes = kubectl("-n", "myia-medium", "get", "pods", "-l", "org.myia.role=server", "-o", "jsonpath={.items[*].spec.nodeName}").split(" ");
+    assert.equal(new Set(nodes).size, 3, nodes.join(" "));
+    assert.equal(jsonpath("endpoints", "vllm", "myia-medium", ".subsets[0].addresses[*].ip")?.split(" ").length, 3);
+  });
+
+  it("too few GPUs: up fails within its bound, naming the scheduler's reason", async () => {
+    // One 2-GPU node left, and 2 pods of 2 GPUs asked for (a change of the
+    // Deployment's spec, which up then waits on).
+    setNodes("gpu2");
+    // The pods of the nodes just removed, gone as a node's loss makes them go
+    // (the pod GC would take its time); their ReplicaSet makes new ones.
+    kubectl("delete", "pods", "-n", "myia-medium", "-l", "org.myia.role=server", "--grace-period=0", "--force");
+    stackConfig("medium", { cluster: cluster({ replicas: 2 }) });
+    const p = await op("medium", { op: "preview" });
+    assert.match(p.output, /GPUs: too few for 2 pod\(s\) of 2 nvidia\.com\/gpu: room for 1 now, 1 even with every other stack stopped/);
+    const t0 = Date.now();
+    const r = await op("medium", { op: "up" });
+    const s = (Date.now() - t0) / 1000;
+    console.log(`too few GPUs: up failed in ${s.toFixed(1)} s`);
+    assert.equal(r.ok, false, r.output);
+    // The gate's lines, with the scheduler's own words (not preview's warning).
+    assert.match(r.output, /deployment vllm \(namespace myia-medium\) not Ready within 30s \(container\.readyTimeoutSeconds\)/);
+    assert.match(r.output, /node= {2}Unschedulable 0\/\d+ nodes are available: .*\b1 Insufficient nvidia\.com\/gpu/);
+    assert.ok(s < 30 + 45, `bounded by container.readyTimeoutSeconds (30 s) plus the engine's own time: ${s} s`);
+  });
+
+  it("drift: a Deployment scaled by hand and a Secret deleted; refresh sees both, up repairs both", async () => {
+    stackConfig("medium", { cluster: cluster() });
+    const base = await op("medium", { op: "up" });
+    assert.equal(base.ok, true, base.output);
+    kubectl("-n", "myia-medium", "scale", "deployment", "vllm", "--replicas=0");
+    kubectl("-n", "myia-medium", "delete", "secret", "myia-vllm");
+    const refresh = await op("medium", { op: "refresh" });
+    assert.equal(refresh.ok, true, refresh.output);
+    assert.match(refresh.output, /medium-deployment refresh.*\[diff: ~spec\]/);
+    assert.match(refresh.output, /-\s+kubernetes:core\/v1:Secret medium-secret deleted/);
+    const up = await op("medium", { op: "up" });
+    assert.equal(up.ok, true, up.output);
+    assert.equal(replicasOf("medium"), "1");
+    assert.equal(readyOf("medium"), "1");
+    assert.ok(jsonpath("secret", "myia-vllm", "myia-medium", ".metadata.name"));
+  });
+
+  it("no plaintext secret in the state, the pod specs, the ConfigMaps or the events", async () => {
+    for (const s of ["medium", "medium-vl"]) {
+      const r = await op(s, { op: "export" });
+      assert.equal(r.ok, true, r.output);
+      const state = String(r.state);
+      assert.match(state, /"kubernetes:core\/v1:Secret"/);
+      assert.ok(!state.includes(API_KEY) && !state.includes(HF_TOKEN), `a secret in ${s}'s state`);
+    }
+    const all = kubectl("get", "pods,deployments,jobs,configmaps,events", "--all-namespaces", "-o", "json");
+    assert.ok(!all.includes(API_KEY) && !all.includes(HF_TOKEN));
+  });
+
+  it("destroy keeps the model cache (its claim and namespace) and nothing else", async () => {
+    const r = await op("medium", { op: "destroy" });
+    assert.equal(r.ok, true, r.output);
+    assert.equal(jsonpath("pvc", "model-cache", "myia-medium", ".status.phase"), "Bound");
+    assert.equal(jsonpath("deployment", "vllm", "myia-medium", ".metadata.name"), undefined);
+    assert.equal(jsonpath("secret", "myia-vllm", "myia-medium", ".metadata.name"), undefined);
   });
 });
