@@ -45,7 +45,7 @@ describe("the pod and the stack's objects on a cluster", () => {
   });
 
   it("probes through the gateway's /health; the startup probe's budget is startupSeconds", () => {
-    for (const probe of [vllm.startupProbe, vllm.livenessProbe, vllm.readinessProbe]) assert.deepEqual(probe!.httpGet, { path: "/health", port: "gateway", scheme: "HTTP" });
+    for (const probe of [vllm.startupProbe, vllm.livenessProbe, vllm.readinessProbe]) assert.deepEqual(probe!.httpGet, { path: "/health", port: 5002, scheme: "HTTP" });
     assert.equal(vllm.startupProbe!.periodSeconds * vllm.startupProbe!.failureThreshold, 600);
     assert.ok(vllm.livenessProbe!.failureThreshold * vllm.livenessProbe!.periodSeconds < 600, "liveness is not the load's budget");
   });

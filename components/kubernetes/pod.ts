@@ -65,7 +65,10 @@ export function vllmEnv(p: ValidatedProfile): EnvVar[] {
 /** The probes, all through the gateway's /health (which forwards to vLLM's): what clients see is what is probed. */
 export function probes(p: ValidatedProfile, c: ClusterConfig) {
   const hc = p.container.healthcheck;
-  const get = { httpGet: { path: HEALTH_PATH, port: "gateway", scheme: "HTTP" }, timeoutSeconds: hc.timeoutSeconds };
+  // The port by number: a probe's named port is looked up in its own
+  // container, and the gateway's port belongs to the container beside it
+  // (same pod IP, so the kubelet's request reaches the gateway).
+  const get = { httpGet: { path: HEALTH_PATH, port: p.server.port, scheme: "HTTP" }, timeoutSeconds: hc.timeoutSeconds };
   return {
     // A 32B model loads for minutes: liveness and readiness wait until this
     // succeeds once, so a slow load is never killed by liveness.

@@ -127,7 +127,9 @@ export class VllmDeployment extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.deployment] },
     );
 
-    this.service = new k8s.core.v1.Service(`${name}-service`, { metadata: meta(SERVICE_NAME), spec: serviceSpec(p, args.stack) }, inNs);
+    // No wait for endpoints: the provider would wait 10 minutes for a Ready
+    // pod behind it; the gate above is where up waits, and says why.
+    this.service = new k8s.core.v1.Service(`${name}-service`, { metadata: meta(SERVICE_NAME, { "pulumi.com/skipAwait": "true" }), spec: serviceSpec(p, args.stack) }, inNs);
     this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, { metadata: meta("vllm-gateway-only"), spec: networkPolicySpec(p, args.stack) }, inNs);
 
     this.endpoint = `http://${SERVICE_NAME}.${ns}.svc:${p.server.port}/v1`;

@@ -32,7 +32,7 @@ export function makeVolumes(prefix: string, n: number, accessModes = ["ReadWrite
       apiVersion: "v1",
       kind: "PersistentVolume",
       metadata: { name: `${prefix}-${i}`, labels: { "myia-test": prefix } },
-      spec: { capacity: { storage: "500Gi" }, accessModes, persistentVolumeReclaimPolicy: "Delete", storageClassName: STORAGE_CLASS, hostPath: { path: `/tmp/${prefix}-${i}` } },
+      spec: { capacity: { storage: "500Gi" }, accessModes, persistentVolumeReclaimPolicy: "Delete", storageClassName: STORAGE_CLASS, hostPath: { path: `/tmp/${prefix}-${i}`, type: "DirectoryOrCreate" } },
     });
   }
 }

@@ -37,6 +37,8 @@ describe("the cluster backend through the engine", { skip, concurrency: false },
   }
   const cluster = (extra: Record<string, unknown> = {}) => ({
     kubeconfig: KUBECONFIG,
+    // The kwok GPU nodes, not the real node beside them (it has 2 GPUs too, and no product label).
+    gpuProduct: "NVIDIA-GeForce-RTX-4090",
     storageClass: STORAGE_CLASS,
     cacheSize: "100Gi",
     // Replicas on several nodes share the cache (the test's volumes offer both modes; a claim's mode is immutable).
