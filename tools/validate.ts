@@ -13,6 +13,7 @@
  * MYIA_API_KEY, else from the stack's encrypted config.
  */
 import { clientFromOutputs } from "./lib/client";
+import { clusterNamespace } from "../components/config/cluster";
 import { gatewayScheme } from "../components/docker/gateway/spec";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -274,6 +275,11 @@ async function main(argv = process.argv.slice(2)): Promise<number> {
     return 2;
   }
   const target = await resolveTarget(values.stack, resolve(values.dir), values.url);
+  // Its checks read the Docker host (nvidia-smi, docker inspect): a cluster stack is said, not checked wrongly.
+  if (target.profile.cluster) {
+    console.error(`validate: stack ${values.stack} runs on a cluster; validate checks a Docker host only so far. Its pods' state: kubectl -n ${clusterNamespace(target.profile.cluster, values.stack)} get pods; its gateway: kubectl port-forward svc/vllm ${target.profile.server.port}`);
+    return 2;
+  }
   const started = Date.now();
   const log = (line: string) => console.log(`[validate ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
   log(`${values.stack}: ${target.profile.model.id} at ${target.baseUrl}, container ${target.containerName}`);

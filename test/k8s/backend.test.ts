@@ -124,6 +124,13 @@ describe("the cluster backend through the engine", { skip, concurrency: false },
     assert.equal(readyOf("medium"), "1");
   });
 
+  it("a second up with nothing changed changes nothing (no diff from the API server's defaults, no takeover again)", async () => {
+    const r = await op("medium-vl", { op: "preview" });
+    assert.equal(r.ok, true, r.output);
+    const changes = Object.entries(r.changeSummary as Record<string, number>).filter(([k]) => k !== "same");
+    assert.deepEqual(changes, [], r.output);
+  });
+
   it("scale-out: replicas 3 on three 2-GPU nodes, one pod per node, behind the one Service", async () => {
     setNodes("gpu3x2");
     stackConfig("medium", { cluster: cluster({ replicas: 3 }) });
