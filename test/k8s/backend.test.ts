@@ -199,4 +199,12 @@ describe("the cluster backend through the engine", { skip, concurrency: false },
     assert.equal(jsonpath("deployment", "vllm", "myia-medium", ".metadata.name"), undefined);
     assert.equal(jsonpath("secret", "myia-vllm", "myia-medium", ".metadata.name"), undefined);
   });
+
+  it("an up after destroy takes the kept namespace and cache back, not a new one", async () => {
+    const uid = jsonpath("pvc", "model-cache", "myia-medium", ".metadata.uid");
+    const r = await op("medium", { op: "up" });
+    assert.equal(r.ok, true, r.output);
+    assert.equal(jsonpath("pvc", "model-cache", "myia-medium", ".metadata.uid"), uid);
+    assert.equal(readyOf("medium"), "1");
+  });
 });
