@@ -96,4 +96,22 @@ describe("the cluster backend on the real node", { skip, concurrency: false }, (
     const all = kubectl("-n", NS, "get", "pods,deployments,jobs,configmaps,events", "-o", "json") + kubectl("-n", NS, "logs", "deployment/vllm", "--all-containers");
     assert.ok(!all.includes(API_KEY) && !all.includes(HF_TOKEN));
   });
+
+  it("a client key added: the gateway reloads the mounted Secret (caddy --watch); vLLM's pod is not replaced", async () => {
+    const before = JSON.parse(kubectl("-n", NS, "get", "pods", "-l", "org.myia.role=server", "-o", "json")).items[0];
+    const appKey = `sk-${randomBytes(16).toString("hex")}`;
+    const c = await project.op("medium", { op: "configure", config: { "apiKeys.app-a": { value: appKey, secret: true } } });
+    assert.equal(c.ok, true, c.output);
+    const r = await project.op("medium", { op: "up" });
+    assert.equal(r.ok, true, r.output);
+    const t0 = Date.now();
+    const code = () => curl("-o", "/dev/null", "-w", "%{http_code}", "-H", `Authorization: Bearer ${appKey}`, `http://${podIP}:5002/v1/models`).stdout;
+    // The kubelet updates a Secret volume on its sync (about a minute), then Caddy reloads.
+    while (code() !== "200" && Date.now() - t0 < 150_000) await new Promise((res) => setTimeout(res, 2000));
+    console.log(`new client key served ${((Date.now() - t0) / 1000).toFixed(1)} s after up`);
+    assert.equal(code(), "200");
+    const after = JSON.parse(kubectl("-n", NS, "get", "pods", "-l", "org.myia.role=server", "-o", "json")).items[0];
+    assert.equal(after.metadata.name, before.metadata.name, "the same pod");
+    assert.deepEqual(after.status.containerStatuses.map((s: { restartCount: number }) => s.restartCount), [0, 0]);
+  });
 });
