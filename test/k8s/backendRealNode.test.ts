@@ -97,6 +97,18 @@ describe("the cluster backend on the real node", { skip, concurrency: false }, (
     assert.ok(!all.includes(API_KEY) && !all.includes(HF_TOKEN));
   });
 
+  it("validate against the cluster stack, through the gateway on the pod's IP: PASSED", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO, "tools/validate.ts"), "--stack", "medium", "--dir", project.workDir, "--url", `http://${podIP}:5002`, "--requests", "4"], {
+      cwd: REPO,
+      encoding: "utf8",
+      env: { ...project.env(), MYIA_API_KEY: API_KEY },
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /validate medium: PASSED/);
+    assert.match(r.stdout, /no key, no answer\s+ok/);
+    assert.match(r.stdout, /restarts\s+ok\s+deployment vllm \(namespace myia-real-medium\) running, 0 restarts/);
+  });
+
   it("a client key added: the gateway reloads the mounted Secret (caddy --watch); vLLM's pod is not replaced", async () => {
     const before = JSON.parse(kubectl("-n", NS, "get", "pods", "-l", "org.myia.role=server", "-o", "json")).items[0];
     const appKey = `sk-${randomBytes(16).toString("hex")}`;
