@@ -1,10 +1,8 @@
-// myia-vllm: one GPU host running the vLLM OpenAI-compatible server; one stack per model profile.
+// myia-vllm: the vLLM OpenAI-compatible server, one stack per model profile, on a Docker GPU host or a Kubernetes cluster.
 import * as pulumi from "@pulumi/pulumi";
 import { loadProfile } from "./components/config/fromPulumi";
-import { imageRef } from "./components/docker/containerSpec";
-import { GpuHost } from "./components/docker/gpuHost";
-import { formatArgv } from "./components/vllm/argv";
-import { VllmService } from "./components/docker/vllmService";
+import { deployToHost } from "./components/docker/deploy";
+import { deployToCluster } from "./components/kubernetes/deploy";
 
 /**
  * The program. `projectDir` is the folder of Pulumi.yaml and the stack files
@@ -16,40 +14,7 @@ import { VllmService } from "./components/docker/vllmService";
 export = async (opts: { projectDir?: string } = {}) => {
   const stack = pulumi.getStack();
   // Every config error at once, as `path: message` lines, before anything is declared.
-  const { profile, apiKey, hfToken, clients, providedTls } = loadProfile(stack, opts.projectDir ?? process.cwd());
-
-  const host = new GpuHost(profile.host.name, {
-    docker: profile.host.docker,
-    gpus: profile.host.gpus,
-    gpuMemoryUtilization: profile.vllm.gpuMemoryUtilization,
-    plannedGpuMemoryMiB: profile.host.gpuMemoryMiB,
-    stack,
-    containerName: profile.server.containerName,
-    standby: profile.standby,
-  });
-  // The host's checks (nvidia-smi, runtime, memory) pass before any container is declared.
-  const grant = await host.checked;
-
-  const service = new VllmService(profile.profile, { profile, stack, host, grant, apiKey, hfToken, clients, providedTls });
-
-  return {
-    endpoint: service.endpoint,
-    servedModelName: profile.model.servedName ?? profile.model.id,
-    containerName: service.container.name,
-    containerId: service.container.id,
-    /** Caddy on the public port, in front of vLLM (absent with gateway.enabled false). */
-    gatewayContainer: service.gateway?.container.name,
-    gpus: profile.host.gpus,
-    image: imageRef(profile),
-    imageDigest: service.image.repoDigest,
-    vllmVersion: profile.vllmVersion,
-    argv: formatArgv(profile.argv),
-    memory: profile.memory,
-    // Only with host.standby.enabled: the outputs of a stack without it are unchanged.
-    ...(profile.standby ? { standby: { peers: profile.standby.peers, gpu: profile.standby.gpu, hostRamMiB: profile.standby.hostRamMiB } } : {}),
-    /** The root certificate clients trust for the HTTPS endpoint (gateway.tls.mode internal); public. */
-    caCertificate: service.gateway?.caCertificate,
-    /** The keys clients send as a bearer token, by client; a secret output. */
-    clientKeys: clients.apply((cs) => Object.fromEntries(cs.map((c) => [c.name, c.key]))),
-  };
+  const loaded = loadProfile(stack, opts.projectDir ?? process.cwd());
+  // One backend per stack (the schema refuses both): a cluster, or the Docker host.
+  return loaded.profile.cluster ? deployToCluster(loaded, stack) : deployToHost(loaded, stack);
 };

@@ -297,7 +297,12 @@ start_component() {
   kwok)
     # Only the nodes annotated kwok.x-k8s.io/node=fake (a real kubelet's node is left alone);
     # its own pod CIDR, loopback addresses, our pod stages (scripts/k8s/stages.yaml).
+    # Node leases: without them kwok's status heartbeat comes about every 55 s,
+    # past the controller-manager's 50 s grace, so a fake node turned
+    # unreachable (NoExecute taint) now and then, mid-test; a lease renewed
+    # every ~10 s keeps it Ready, as a kubelet does.
     launch kwok --kubeconfig "$PKI/kwok.kubeconfig" --config "$HERE/k8s/stages.yaml" \
+      --node-lease-duration-seconds 40 \
       --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
       --cidr "$POD_CIDR" --node-ip 127.0.0.1 --server-address "127.0.0.1:$KWOK_PORT"
     wait_for kwok serving curl -fsS --max-time 2 "http://127.0.0.1:$KWOK_PORT/healthz"

@@ -7,6 +7,7 @@
  * Without --stack it checks every Pulumi.<stack>.yaml in the project.
  */
 import { readdirSync } from "node:fs";
+import { clusterNamespace } from "../components/config/cluster";
 import { resolve } from "node:path";
 import { validateStack } from "../components/config/load";
 import { readStackFile, siblingStacks } from "../components/config/stackFile";
@@ -27,7 +28,7 @@ export function checkStack(dir: string, stack: string, requireSecrets: boolean):
   const p = result.profile;
   const secret = (k: "apiKey" | "hfToken") => (self.secrets[k] === "secret" ? "******** (secret)" : "(not set)");
   lines.push(
-    `stack ${stack}: OK (${p.profile}: ${p.model.id} on vLLM ${p.vllmVersion}, port ${p.server.port}, GPUs ${p.host.gpus.join(",")} of ${p.host.name})`,
+    `stack ${stack}: OK (${p.profile}: ${p.model.id} on vLLM ${p.vllmVersion}, port ${p.server.port}, ${p.cluster ? `${p.cluster.replicas} pod(s) of ${p.vllm.tensorParallelSize} ${p.cluster.gpuResource} on cluster ${p.cluster.context ?? p.cluster.kubeconfig}, namespace ${clusterNamespace(p.cluster, stack)}` : `GPUs ${p.host.gpus.join(",")} of ${p.host.name}`})`,
     "",
     "container command (what follows `vllm serve`):",
     `  ${formatArgv(p.argv)}`,
@@ -35,7 +36,7 @@ export function checkStack(dir: string, stack: string, requireSecrets: boolean):
     `  VLLM_API_KEY=${secret("apiKey")}`,
     `  HF_TOKEN=${secret("hfToken")}`,
     p.gateway.enabled
-      ? `gateway: ${gatewayImageRef(p)} on port ${p.server.port}: /health open, /v1/* with the key, nothing else${p.gateway.expose.length ? `; ${p.gateway.expose.map((e) => `${e.path} from ${e.from.join(" ")}`).join(", ")} without the key` : ""}; bodies up to ${p.gateway.maxBodyMiB} MiB; vLLM on network ${networkName(stack)}, no published port`
+      ? `gateway: ${gatewayImageRef(p)} on port ${p.server.port}: /health open, /v1/* with the key, nothing else${p.gateway.expose.length ? `; ${p.gateway.expose.map((e) => `${e.path} from ${e.from.join(" ")}`).join(", ")} without the key` : ""}; bodies up to ${p.gateway.maxBodyMiB} MiB; ${p.cluster ? "vLLM on the pod's loopback, the gateway the pod's one entrance" : `vLLM on network ${networkName(stack)}, no published port`}`
       : `gateway: OFF: vLLM's port ${p.server.port} is published and its routes outside /v1 answer without the key`,
     "",
     `memory per GPU (${p.vllm.tensorParallelSize} GPUs, kv-cache ${p.vllm.kvCacheDtype}):`,

@@ -96,6 +96,11 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   const release = takeLock(join(tmpdir(), "myia-vllm-switch.lock"), "switch");
   try {
     const profile = loadStack(target, dir);
+    // Which stack serves is read from the Docker host: on a cluster, `pulumi up` is the switch (its takeover and gate).
+    if (profile.cluster) {
+      console.error(`switch: stack ${target} runs on a cluster; switch drives Docker hosts only so far: run \`pulumi up --stack ${target}\` (it scales the stack holding the GPUs to 0, and \`pulumi up\` of that stack rolls back)`);
+      return 2;
+    }
     const from = servingBefore(target, profile);
     log(`switch ${from ?? "(nothing serving)"} -> ${target}`);
 

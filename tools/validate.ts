@@ -13,6 +13,9 @@
  * MYIA_API_KEY, else from the stack's encrypted config.
  */
 import { clientFromOutputs } from "./lib/client";
+import { clusterNamespace } from "../components/config/cluster";
+import { selectorLabels } from "../components/kubernetes/pod";
+import { kubectlFlags } from "../components/kubernetes/takeover";
 import { gatewayScheme } from "../components/docker/gateway/spec";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -94,6 +97,23 @@ export function hostAccess(p: ValidatedProfile): HostAccess {
     restartCount: (name) => {
       const out = run("docker", ["inspect", "-f", "{{.State.Running}} {{.RestartCount}}", name]).trim().split(" ");
       return { running: out[0] === "true", restarts: Number(out[1]) };
+    },
+  };
+}
+
+/**
+ * On a cluster: the pods' restarts through kubectl (the stack's own
+ * kubeconfig/context). The GPUs belong to the device plugin there, and
+ * nvidia-smi runs inside the pod: the GPU memory check is left out.
+ */
+export function clusterAccess(p: ValidatedProfile, stack: string): HostAccess {
+  const c = p.cluster!;
+  return {
+    probe: () => "",
+    restartCount: () => {
+      const out = execFileSync("kubectl", [...kubectlFlags(c), "-n", clusterNamespace(c, stack), "get", "pods", "-l", Object.entries(selectorLabels(stack)).map(([k, v]) => `${k}=${v}`).join(","), "-o", "jsonpath={range .items[*]}{.status.phase}{\" \"}{range .status.containerStatuses[*]}{.restartCount}{\" \"}{end}{\"\\n\"}{end}"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      const pods = out.split("\n").filter(Boolean).map((l) => l.trim().split(" "));
+      return { running: pods.length > 0 && pods.every((x) => x[0] === "Running"), restarts: pods.flatMap((x) => x.slice(1)).reduce((a, n) => a + Number(n), 0) };
     },
   };
 }
@@ -194,7 +214,7 @@ export async function validate(t: Target, host: HostAccess, opts: { requests: nu
     if (failed.length > 0) throw new Error(`${failed.length} of ${opts.requests} failed (first: ${(failed[0].reason as Error).message}); ${figures}`);
     return `0 failures; ${figures}`;
   });
-  await record("GPU memory", async () => {
+  if (!t.profile.cluster) await record("GPU memory", async () => {
     const probe = parseProbe(host.probe());
     const nvsmi = probe.failures.find((f) => f.section === "gpus");
     if (nvsmi) throw new Error(toolFailure("nvidia-smi", nvsmi.output, sshTarget(t.profile.host.docker)?.user));
@@ -225,7 +245,7 @@ export function formatReport(r: Report): string {
 async function resolveTarget(stack: string, dir: string, url?: string): Promise<Target> {
   const profile = loadStack(stack, dir);
   let baseUrl = `${gatewayScheme(profile)}://${profile.host.address}:${profile.server.port}`;
-  let containerName = profile.server.containerName;
+  let containerName = profile.cluster ? `deployment vllm (namespace ${clusterNamespace(profile.cluster, stack)})` : profile.server.containerName;
   let apiKey = process.env.MYIA_API_KEY;
   try {
     const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
@@ -260,6 +280,8 @@ config; the key from MYIA_API_KEY, else the stack's clientKeys output.
                         this tool (the old compose's); NODE_EXTRA_CA_CERTS for a CA of your own
 Over ssh (host.docker ssh://user@host), nvidia-smi and docker run on the box, with the options
 of the deploy (BatchMode, StrictHostKeyChecking=yes, ConnectTimeout=10).
+On a cluster stack: --url is required (e.g. through kubectl port-forward svc/vllm <port>); the
+restarts are the pods' (kubectl); the GPU memory check is left out (nvidia-smi runs in the pod).
 Exit: 0 passed, 1 a check failed, 2 usage or no target.`;
 
 async function main(argv = process.argv.slice(2)): Promise<number> {
@@ -270,10 +292,15 @@ async function main(argv = process.argv.slice(2)): Promise<number> {
     return 2;
   }
   const target = await resolveTarget(values.stack, resolve(values.dir), values.url);
+  // A cluster's endpoint is a name inside the cluster: validate reaches it through a URL the operator gives.
+  if (target.profile.cluster && !values.url) {
+    console.error(`validate: stack ${values.stack} runs on a cluster (namespace ${clusterNamespace(target.profile.cluster, values.stack)}); reach its gateway, e.g. \`kubectl -n ${clusterNamespace(target.profile.cluster, values.stack)} port-forward svc/vllm ${target.profile.server.port}\`, and pass --url http://127.0.0.1:${target.profile.server.port}`);
+    return 2;
+  }
   const started = Date.now();
   const log = (line: string) => console.log(`[validate ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
   log(`${values.stack}: ${target.profile.model.id} at ${target.baseUrl}, container ${target.containerName}`);
-  const report = await validate(target, hostAccess(target.profile), { requests: Number(values.requests), concurrency: Number(values.concurrency), log });
+  const report = await validate(target, target.profile.cluster ? clusterAccess(target.profile, values.stack) : hostAccess(target.profile), { requests: Number(values.requests), concurrency: Number(values.concurrency), log });
   console.log(`\n${formatReport(report)}`);
   if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2));
   return report.ok ? 0 : 1;

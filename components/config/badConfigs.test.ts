@@ -55,6 +55,12 @@ const CASES: Record<string, RegExp[]> = {
     /^vllm\.maxModelLen: one 131072-token sequence needs 8\.00 GiB .* the largest max-model-len that fits is 29696/m,
   ],
   "managed-env": [/^container\.env: sets a variable the program manages .* secrets go in apiKey\/hfToken, GPUs in host\.gpus$/m],
+  "both-backends": [/^cluster: a stack targets one Docker host \(host:\) or one Kubernetes cluster \(cluster:\), not both; remove one of the two$/m],
+  "cluster-no-target": [/^cluster\.cacheSize: must be a size such as 200Gi$/m, /^cluster: set cluster\.kubeconfig \(a path\) or cluster\.context/m],
+  "cluster-settings": [
+    /^cluster\.replicas: 3 pods on different nodes cannot share a ReadWriteOnce model cache; set cluster\.cacheAccessMode to ReadWriteMany/m,
+    /^gateway\.tls\.mode: internal is not served on a cluster: .* terminate TLS at your Ingress, and remove gateway\.tls$/m,
+  ],
   "abbreviated-flag": [/^vllm\.extraArgs: --max-num-batched is not a full flag name in vLLM 0\.11\.0 \(it abbreviates --max-num-batched-tokens\); write the full name$/m],
 };
 

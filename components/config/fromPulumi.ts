@@ -63,7 +63,7 @@ export function loadProfile(stack = pulumi.getStack(), projectDir = process.cwd(
     throw new pulumi.RunError([`stack ${stack}: the configuration has ${errors.length} error(s):`, ...errors.map((e) => `  ${e}`)].join("\n"));
   }
   const profile = result.profile;
-  pulumi.log.info(`memory plan per GPU (vLLM ${profile.vllmVersion}, ${profile.model.id}, TP ${profile.vllm.tensorParallelSize}):\n${formatMemoryTable(profile.memory, profile.host.gpuMemoryMiB, profile.vllm.maxModelLen)}${profile.standby ? `\n${profile.standby.table}` : ""}`);
+  pulumi.log.info(`memory plan per GPU (vLLM ${profile.vllmVersion}, ${profile.model.id}, TP ${profile.vllm.tensorParallelSize}):\n${formatMemoryTable(profile.memory, profile.cluster?.gpuMemoryMiB ?? profile.host.gpuMemoryMiB, profile.vllm.maxModelLen)}${profile.standby ? `\n${profile.standby.table}` : ""}`);
   const config = new pulumi.Config(PROJECT);
   const apiKey = config.requireSecret("apiKey");
   const clients = rawClients

@@ -2,9 +2,17 @@
  * Validation shared by preview and `check`: one stack's config, checked on
  * its own and against its sibling stacks on the same host.
  */
-import { checkProfilesTogether, ValidateOptions, Validation, validateProfile } from "./schema";
+import { checkProfilesTogether, ValidatedProfile, ValidateOptions, Validation, validateProfile } from "./schema";
 import type { StackConfig } from "./stackFile";
 import { checkStandby } from "./standby";
+
+/**
+ * Where a stack runs, for the clash check: a Docker host by name, or a
+ * cluster (whose stacks each have a namespace, and never clash on a port).
+ */
+function placeOf(p: ValidatedProfile): string {
+  return p.cluster ? `cluster ${p.cluster.kubeconfig ?? ""}#${p.cluster.context ?? ""}#${p.server.containerName}` : p.host.name;
+}
 
 export function validateStack(self: StackConfig, siblings: readonly StackConfig[], options: ValidateOptions = {}): Validation {
   const result = validateProfile(self.raw, self.secrets, self.stack, options);
@@ -15,8 +23,8 @@ export function validateStack(self: StackConfig, siblings: readonly StackConfig[
     const v = validateProfile(s.raw, { apiKey: "secret", hfToken: "secret" }, s.stack);
     return v.ok ? [{ stack: s.stack, profile: v.profile }] : [];
   });
-  const others = valid.map((s) => ({ stack: s.stack, host: s.profile.host.name, port: s.profile.server.port, containerName: s.profile.server.containerName }));
-  const errors = checkProfilesTogether({ stack: self.stack, host: mine.host.name, port: mine.server.port, containerName: mine.server.containerName }, others);
+  const others = valid.map((s) => ({ stack: s.stack, host: placeOf(s.profile), port: s.profile.server.port, containerName: s.profile.server.containerName }));
+  const errors = checkProfilesTogether({ stack: self.stack, host: placeOf(mine), port: mine.server.port, containerName: mine.server.containerName }, others);
   const standby = checkStandby(self.stack, mine, valid);
   errors.push(...standby.errors);
   if (errors.length > 0) return { ok: false, errors, warnings: result.warnings };

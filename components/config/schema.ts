@@ -11,6 +11,7 @@ import { MemoryPlan, ModelFootprint, planMemory, KV_CACHE_DTYPE_BYTES } from "..
 import { KNOWN_MODELS } from "../vllm/models";
 import { standbyReleaseProblem } from "../vllm/sleep";
 import type { StandbyFacts } from "./standby";
+import { backendProblems, ClusterSchema, clusterProblems, vllmPodPort } from "./cluster";
 
 const GiB = 1024 ** 3;
 
@@ -221,6 +222,8 @@ export const ProfileSchema = z.strictObject({
   vision: VisionSchema.optional(),
   container: ContainerSchema.prefault({}),
   gateway: GatewaySchema.prefault({}),
+  /** A Kubernetes cluster instead of the Docker host (components/config/cluster.ts); exactly one of host and cluster. */
+  cluster: ClusterSchema.optional(),
 });
 
 export type ProfileConfig = z.output<typeof ProfileSchema>;
@@ -481,7 +484,10 @@ export function serveArgs(cfg: ProfileConfig): ServeArgs {
   return {
     model: cfg.model.id,
     servedModelName: cfg.model.servedName,
-    port: cfg.server.port,
+    // On a cluster vLLM shares its pod with the gateway, which holds the
+    // stack's port: vLLM listens on the pod's loopback only, where nothing
+    // but the gateway reaches it.
+    ...(cfg.cluster ? { host: "127.0.0.1", port: vllmPodPort(cfg.server.port) } : { port: cfg.server.port }),
     tensorParallelSize: cfg.vllm.tensorParallelSize,
     gpuMemoryUtilization: cfg.vllm.gpuMemoryUtilization,
     maxModelLen: cfg.vllm.maxModelLen,
@@ -525,6 +531,7 @@ export function validateProfile(raw: Record<string, unknown>, secrets: SecretSta
     if (secrets[key] === "plaintext") errors.push(`${key}: is stored in plaintext; run \`pulumi config set --secret ${how} --stack ${stack}\` to encrypt it`);
   }
   const nonSecret = Object.fromEntries(Object.entries(raw).filter(([k]) => ![...SECRET_KEYS, ...OPTIONAL_SECRET_KEYS].includes(k as SecretKey)));
+  errors.push(...backendProblems(nonSecret));
   let parsed = ProfileSchema.safeParse(nonSecret, { reportInput: true });
   if (!parsed.success && parsed.error.issues.every((i) => i.code === "unrecognized_keys")) {
     // Only misspelt keys: report them, and check the rest without them, so
@@ -539,7 +546,10 @@ export function validateProfile(raw: Record<string, unknown>, secrets: SecretSta
     partialChecks(withoutKeys(nonSecret, parsed.error.issues), parsed.error.issues, errors, warnings);
     return { ok: false, errors, warnings };
   }
-  const cfg = parsed.data;
+  // On a cluster the gateway speaks HTTP behind its Service unless told otherwise (clusterProblems refuses the rest).
+  const explicitTls = (nonSecret.gateway as { tls?: { mode?: unknown } } | undefined)?.tls?.mode !== undefined;
+  const cfg = parsed.data.cluster && !explicitTls ? { ...parsed.data, gateway: { ...parsed.data.gateway, tls: { ...parsed.data.gateway.tls, mode: "off" as const } } } : parsed.data;
+  errors.push(...clusterProblems({ ...cfg, explicitTls }));
 
   const vllmVersion = cfg.image.vllmVersion ?? versionFromTag(cfg.image.tag)!;
   const table = flagTable(vllmVersion);
@@ -550,7 +560,8 @@ export function validateProfile(raw: Record<string, unknown>, secrets: SecretSta
     const old = standbyReleaseProblem(vllmVersion);
     if (old) errors.push(`host.standby.enabled: ${old}`);
   }
-  if (cfg.vllm.tensorParallelSize !== cfg.host.gpus.length) {
+  // On a cluster the GPUs are the scheduler's to pick: tensorParallelSize of them per pod.
+  if (!cfg.cluster && cfg.vllm.tensorParallelSize !== cfg.host.gpus.length) {
     errors.push(`vllm.tensorParallelSize: is ${cfg.vllm.tensorParallelSize} but host.gpus lists ${cfg.host.gpus.length} GPU(s); vLLM runs one rank per GPU, so make them equal`);
   }
   if (!(cfg.vllm.kvCacheDtype in KV_CACHE_DTYPE_BYTES)) {
@@ -560,7 +571,7 @@ export function validateProfile(raw: Record<string, unknown>, secrets: SecretSta
   const argv = renderArgv(serveArgs(cfg));
   if (table) errors.push(...argvErrors(table, argv, cfg.vllm.extraArgs));
   errors.push(...tlsProblems(cfg, secrets, stack));
-  if (cfg.gateway.enabled && cfg.gateway.tls.mode === "off") {
+  if (cfg.gateway.enabled && cfg.gateway.tls.mode === "off" && !cfg.cluster) {
     warnings.push(`gateway.tls.mode: is off, so port ${cfg.server.port} serves plain HTTP and every API key travels in clear between a client and the box; keep it internal (Caddy's CA, \`npm run ca\` exports its root) or provided`);
   }
   if (!cfg.gateway.enabled) {
@@ -592,7 +603,7 @@ export function fitInput(cfg: ProfileConfig): FitInput {
     gpuMemoryUtilization: cfg.vllm.gpuMemoryUtilization,
     maxModelLen: cfg.vllm.maxModelLen,
     kvCacheDtype: cfg.vllm.kvCacheDtype,
-    gpuMemoryMiB: cfg.host.gpuMemoryMiB,
+    gpuMemoryMiB: cfg.cluster?.gpuMemoryMiB ?? cfg.host.gpuMemoryMiB,
     dtype: cfg.vllm.dtype,
     extraArgs: cfg.vllm.extraArgs,
     mmEncoderTpMode: cfg.vision?.mmEncoderTpMode,
