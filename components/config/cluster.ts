@@ -51,6 +51,8 @@ export const ClusterSchema = z
     cacheAccessMode: z.enum(["ReadWriteOnce", "ReadWriteMany"]).default("ReadWriteOnce"),
     /** How long a pod may take to load the model before the kubelet restarts it (the startup probe's budget). */
     startupSeconds: z.int().positive().max(7200).default(1200),
+    /** How long up waits for the weights Job (tens of GB on the first fetch of a model), then fails naming the Job. */
+    weightsTimeoutSeconds: z.int().positive().max(86400).default(7200),
     /** After SIGTERM, how long requests in flight may take before the pod is killed. */
     terminationGraceSeconds: z.int().nonnegative().max(3600).default(60),
     /** Extra annotations on the pods (e.g. a service mesh's); never a secret. */

@@ -90,7 +90,7 @@ export class VllmDeployment extends pulumi.ComponentResource {
     // The weights, while the other model still serves. The provider waits for the Job to complete.
     this.weights = new k8s.batch.v1.Job(
       `${name}-weights`,
-      { metadata: meta(weightsJobName(p), { "pulumi.com/timeoutSeconds": String(c.startupSeconds) }), spec: weightsJobSpec(p, args.stack) },
+      { metadata: meta(weightsJobName(p), { "pulumi.com/timeoutSeconds": String(c.weightsTimeoutSeconds) }), spec: weightsJobSpec(p, args.stack) },
       { ...inNs, dependsOn: [this.namespace, this.secret, this.cache] },
     );
 
