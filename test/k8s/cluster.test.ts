@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { join } from "node:path";
+import { until } from "../helpers/kube";
 import { REPO } from "../helpers/profile";
 
 const K8S = join(REPO, "scripts", "k8s.sh");
@@ -28,16 +29,6 @@ const NS = `k8s-test-${process.pid}`;
 const kubectl = (...args: string[]) => execFileSync("kubectl", args, { encoding: "utf8", env: kenv, stdio: ["pipe", "pipe", "pipe"] });
 const apply = (doc: object) => execFileSync("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(doc), encoding: "utf8", env: kenv });
 const nodes = (profile: string) => execFileSync("bash", [K8S, "nodes", profile], { encoding: "utf8", env: kenv, stdio: ["ignore", "pipe", "inherit"] });
-
-async function until<T>(what: string, f: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`not ${what} after ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** A Deployment of one vLLM-like pod on a 2-GPU RTX 4090 node, Ready after `delay`. */
 function gpuDeployment(name: string, delay: string, gpus = 2) {
