@@ -52,7 +52,7 @@ import { answers, watchOutage } from "./lib/outage";
 import { streamWorkload } from "./lib/streams";
 import { describePlugins, missingPlugins } from "./lib/plugins";
 import { watchExit, watchRss } from "./lib/procRss";
-import { loadStack, REPO, setStackValue } from "./lib/stacks";
+import { loadStack, REPO, standbyOn } from "./lib/stacks";
 
 const USAGE = `usage: npm run bench [-- --runs 3 --download 20 --load 10 --wake 1 --json FILE --chart FILE --short]
 
@@ -281,22 +281,6 @@ function projectFile(refresh: boolean): string {
   return out;
 }
 
-/**
- * Standby on both stacks of a bench project: vLLM 0.34.0 (sleep mode with
- * the fixes standby relies on), medium at 0.9 beside medium-vl's leftover,
- * the stand-in's wake time W; the host's RAM is the GPU box's (a fixture, as
- * its GPUs are), so the pinned weights fit.
- */
-function standbyProject(c: Ctx, project: string): void {
-  process.env.MYIA_HOST_MEMINFO = join(REPO, "standin", "host", "meminfo", "gpu-box-128g.txt");
-  for (const s of [MEDIUM, VL]) {
-    setStackValue(project, s, ["host", "standby", "enabled"], true);
-    setStackValue(project, s, ["image", "tag"], "v0.34.0");
-    setStackValue(project, s, ["container", "env", "STANDIN_WAKE_SECONDS"], String(c.W));
-  }
-  setStackValue(project, MEDIUM, ["vllm", "gpuMemoryUtilization"], 0.9);
-}
-
 async function engineRun(c: Ctx, procedure: "pulumi-up" | "switch" | "standby", runNo: number): Promise<void> {
   const dir = join(c.root, `${procedure}-${runNo}`);
   const project = join(dir, "project");
@@ -304,7 +288,7 @@ async function engineRun(c: Ctx, procedure: "pulumi-up" | "switch" | "standby", 
   mkdirSync(join(dir, "state"));
   copyFileSync(join(REPO, "Pulumi.yaml"), join(project, "Pulumi.yaml"));
   for (const s of [MEDIUM, VL]) copyFileSync(join(REPO, `Pulumi.${s}.yaml`), join(project, `Pulumi.${s}.yaml`));
-  if (procedure === "standby") standbyProject(c, project);
+  if (procedure === "standby") standbyOn(project, [MEDIUM, VL], String(c.W));
   const passphrase = randomBytes(16).toString("hex");
   const envVars = localBackendEnv(join(dir, "state"), passphrase);
   const stacks: Record<string, Stack> = {};

@@ -23,7 +23,7 @@ import { parseCli } from "./lib/cli";
 import { localBackendEnv, programStack } from "./lib/engine";
 import { answers, watchOutage } from "./lib/outage";
 import { describePlugins, missingPlugins } from "./lib/plugins";
-import { loadStack, REPO, setStackValue } from "./lib/stacks";
+import { loadStack, REPO, standbyOn } from "./lib/stacks";
 import { formatReport, hostAccess, validate } from "./validate";
 
 const USAGE = `usage: npm run demo [-- --down]
@@ -122,23 +122,6 @@ async function up(name: string): Promise<void> {
   }
 }
 
-/**
- * Standby (host.standby) on both stacks of the demo's project: vLLM 0.34.0
- * (sleep mode with the fixes standby relies on), medium at 0.9 so the
- * sleeping medium-vl's leftover fits beside it, and the stand-in's wake time.
- * The host's RAM must hold both models' pinned weights: the stand-in host is
- * the 2x RTX 4090 box, so its RAM is that box's too (a MemTotal of 128 GB).
- */
-function standbyOn(): void {
-  process.env.MYIA_HOST_MEMINFO = join(REPO, "standin", "host", "meminfo", "gpu-box-128g.txt");
-  for (const s of STACKS) {
-    setStackValue(PROJECT, s, ["host", "standby", "enabled"], true);
-    setStackValue(PROJECT, s, ["image", "tag"], "v0.34.0");
-    setStackValue(PROJECT, s, ["container", "env", "STANDIN_WAKE_SECONDS"], WAKE_SECONDS);
-  }
-  setStackValue(PROJECT, "medium", ["vllm", "gpuMemoryUtilization"], 0.9);
-}
-
 async function down(): Promise<void> {
   for (const name of [...STACKS].reverse()) {
     const s = await stack(name);
@@ -187,7 +170,7 @@ async function main(argv: string[]): Promise<number> {
   await up("medium");
   console.log();
   step(`== standby: the model not serving sleeps in vLLM's sleep mode (host.standby.enabled), so a switch is a wake (stand-in: ${WAKE_SECONDS}s), not a load (${LOAD_SECONDS}s)`);
-  standbyOn();
+  standbyOn(PROJECT, STACKS, WAKE_SECONDS);
   await up("medium");
   await up("medium-vl");
   await up("medium");

@@ -61,9 +61,10 @@ async function upAndValidate(name: string, dir: string, profile: ValidatedProfil
  * of the group runs, the others asleep: the one awake serves.
  */
 function servingBefore(target: string, profile: ValidatedProfile): string | undefined {
-  const running = servingStacks(profile.host.docker).filter((s) => s !== target);
-  if (!profile.standby) return running[0];
+  if (!profile.standby) return servingStacks(profile.host.docker).filter((s) => s !== target)[0];
+  // The probe lists our containers too: one round trip for which run and which sleep.
   const probe = parseProbe(hostAccess(profile).probe());
+  const running = [...new Set(probe.containers.filter((c) => c.status === "running" && c.stack && c.stack !== target).map((c) => c.stack))];
   const asleep = running.filter((s) => probe.containers.some((c) => c.stack === s && probe.sleep?.[c.name] === "asleep"));
   if (asleep.length > 0) log(`standby: ${asleep.join(", ")} asleep (a rollback wakes the one that served)`);
   return running.find((s) => !asleep.includes(s));

@@ -31,6 +31,24 @@ export function setStackValue(dir: string, stack: string, path: string[], value:
   writeFileSync(file, doc.toString());
 }
 
+/**
+ * Standby on in a project's stack files, for the demo and the bench: every
+ * stack on vLLM 0.34.0 (sleep mode with the fixes standby relies on), the
+ * stand-in's wake time, medium at 0.9 so the sleeping peer's leftover fits
+ * beside it. The host's RAM must hold both models' pinned weights: the
+ * stand-in host is the 2x RTX 4090 box, so its RAM is that box's too (a
+ * MemTotal of 128 GB, read by the host probe through MYIA_HOST_MEMINFO).
+ */
+export function standbyOn(dir: string, stacks: readonly string[], wakeSeconds: string): void {
+  process.env.MYIA_HOST_MEMINFO = join(REPO, "standin", "host", "meminfo", "gpu-box-128g.txt");
+  for (const s of stacks) {
+    setStackValue(dir, s, ["host", "standby", "enabled"], true);
+    setStackValue(dir, s, ["image", "tag"], "v0.34.0");
+    setStackValue(dir, s, ["container", "env", "STANDIN_WAKE_SECONDS"], wakeSeconds);
+  }
+  setStackValue(dir, "medium", ["vllm", "gpuMemoryUtilization"], 0.9);
+}
+
 /** A stack's validated profile; secrets may be unset (they are supplied apart). */
 export function loadStack(stack: string, dir: string = REPO): ValidatedProfile {
   const v = validateStack(readStackFile(dir, stack), siblingStacks(dir, stack), { missingSecrets: "warn" });

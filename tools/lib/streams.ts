@@ -82,8 +82,10 @@ export function streamWorkload(o: StreamOptions): StreamWorkload {
       const r = await streamOnce(o);
       tally[r.outcome]++;
       if (r.outcome === "cut") tally.cutSample ??= r.tail;
-      if (r.outcome === "refused") (tally.refusedHow ??= {})[r.tail] = (tally.refusedHow[r.tail] ?? 0) + 1;
-      if (r.outcome === "refused") await new Promise((res) => setTimeout(res, o.retryMs ?? 200));
+      if (r.outcome === "refused") {
+        (tally.refusedHow ??= {})[r.tail] = (tally.refusedHow[r.tail] ?? 0) + 1;
+        await new Promise((res) => setTimeout(res, o.retryMs ?? 200));
+      }
     }
   };
   const loops = Array.from({ length: o.clients ?? 4 }, loop);
