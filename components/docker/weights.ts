@@ -5,6 +5,7 @@
  * huggingface_hub (a vLLM dependency), so nothing else is installed on the
  * host, and the token reaches the container from the environment only.
  */
+import { shellQuote } from "../host/shell";
 import { HF_HOME } from "./containerSpec";
 
 export interface WeightsArgs {
@@ -28,8 +29,4 @@ export function prefetchWeightsScript(a: WeightsArgs): string {
   return `set -eu
 docker run --rm --entrypoint python3 -e HF_TOKEN${extra} -e HF_HOME=${HF_HOME} -v ${shellQuote(`${a.hfCachePath}:${HF_HOME}`)} ${shellQuote(a.image)} -c ${shellQuote(code)}
 `;
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

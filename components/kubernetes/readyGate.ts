@@ -7,10 +7,9 @@
  * attained", so the Deployment skips it and this gate waits instead. Pure.
  */
 import type { ClusterConfig } from "../config/cluster";
+import { shellQuote as q } from "../host/shell";
 import { DEPLOYMENT_NAME } from "./pod";
 import { kubectlFlags } from "./takeover";
-
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 // One line per pod not Ready: its name, its node (or none), why it is not
 // scheduled (the PodScheduled condition the scheduler writes), and its

@@ -7,9 +7,9 @@
  */
 import type { ClusterConfig } from "../config/cluster";
 import type { Holder } from "./capacity";
+import { shellQuote as q } from "../host/shell";
 import { ROLE_LABEL, STACK_LABEL } from "./pod";
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** kubectl's flags for the stack's cluster (a path and a context name: nothing secret). */
 export function kubectlFlags(c: Pick<ClusterConfig, "kubeconfig" | "context">): string[] {

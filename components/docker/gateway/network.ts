@@ -13,8 +13,7 @@
  * finds a stopped container's network by name when it starts).
  */
 import { NETWORK_OWNER_LABEL, PROJECT_LABEL, PROJECT_NAME } from "../../host/probe";
-
-const q = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
+import { shellQuote as q } from "../../host/shell";
 
 /** The network's labels as the docker provider made them before this command (kept, so that network stays in sync). */
 export function networkLabels(stack: string): { label: string; value: string }[] {
