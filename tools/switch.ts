@@ -8,7 +8,10 @@
  *      the GPUs are taken over and its container starts, gated on health;
  *   4. validate it (tools/validate).
  * If the up or the validation fails, it ups the stack that was serving
- * before (which brings its container back) and validates that one. It prints
+ * before (which brings its container back) and validates that one.
+ * On a cluster stack the same steps run: the takeover scales the serving
+ * stack's Deployment to 0, the rollback's up scales it back, and validate
+ * and the outage watch reach the Services through `kubectl port-forward`. It prints
  * each step's time and the downtime: the time no model answered. Two
  * switches at once are refused by a lock, not raced.
  *
@@ -22,10 +25,12 @@ import type { ValidatedProfile } from "../components/config/schema";
 import { parseCli } from "./lib/cli";
 import { engineFailure, programStack } from "./lib/engine";
 import { takeLock } from "./lib/lock";
-import { watchOutage } from "./lib/outage";
+import { Watched, watchOutage } from "./lib/outage";
+import { serviceProbe, servingClusterStacks } from "./lib/cluster";
+import { clusterNamespace } from "../components/config/cluster";
 import { describePlugins } from "./lib/plugins";
 import { loadStack, REPO, servingStacks, stackNames } from "./lib/stacks";
-import { formatReport, hostAccess, validate } from "./validate";
+import { accessFor, formatReport, hostAccess, openClusterForward, servingName, validate } from "./validate";
 import { parseProbe } from "../components/host/probe";
 
 const started = Date.now();
@@ -42,11 +47,15 @@ async function upAndValidate(name: string, dir: string, profile: ValidatedProfil
     log(`up ${name}: ok in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const { baseUrl: endpoint, apiKey = "" } = clientFromOutputs(up.outputs);
     t = Date.now();
-    const report = await validate({ stack: name, profile, baseUrl: endpoint, apiKey, containerName: profile.server.containerName }, hostAccess(profile), {
+    // On a cluster the endpoint is a name inside it: validate goes through a port-forward to the Service.
+    const forward = profile.cluster ? await openClusterForward(name, profile).catch((e: Error) => e) : undefined;
+    if (forward instanceof Error) return { ok: false, step: "validate", detail: forward.message };
+    if (forward) log(`  ${name}: through ${forward.via} at ${forward.url}`);
+    const report = await validate({ stack: name, profile, baseUrl: forward?.url ?? endpoint, apiKey, containerName: servingName(profile, name) }, accessFor(profile, name), {
       requests,
       concurrency: 4,
       log: (l) => log(`  ${l}`),
-    });
+    }).finally(() => forward?.close());
     console.log(formatReport(report).replace(/^/gm, "    "));
     return report.ok ? { ok: true, step: "validate", detail: "" } : { ok: false, step: "validate", detail: report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join("; ") };
   } catch (e) {
@@ -61,6 +70,8 @@ async function upAndValidate(name: string, dir: string, profile: ValidatedProfil
  * of the group runs, the others asleep: the one awake serves.
  */
 function servingBefore(target: string, profile: ValidatedProfile): string | undefined {
+  // On a cluster: the stack whose Deployment wants pods and has one Ready (a takeover scales the others to 0).
+  if (profile.cluster) return servingClusterStacks(profile.cluster, target)[0];
   if (!profile.standby) return servingStacks(profile.host.docker).filter((s) => s !== target)[0];
   // The probe lists our containers too: one round trip for which run and which sleep.
   const probe = parseProbe(hostAccess(profile).probe());
@@ -68,6 +79,21 @@ function servingBefore(target: string, profile: ValidatedProfile): string | unde
   const asleep = running.filter((s) => probe.containers.some((c) => c.stack === s && probe.sleep?.[c.name] === "asleep"));
   if (asleep.length > 0) log(`standby: ${asleep.join(", ")} asleep (a rollback wakes the one that served)`);
   return running.find((s) => !asleep.includes(s));
+}
+
+/**
+ * What the outage watch probes: the stacks' ports on a Docker host; on a
+ * cluster, each stack's Service through a port-forward opened again when its
+ * pod goes (tools/lib/cluster.ts).
+ */
+function watchedEndpoints(target: string, profile: ValidatedProfile, from: string | undefined, dir: string): { targets: Watched[]; close(): void } {
+  const stacks = [target, ...(from ? [from] : [])];
+  if (!profile.cluster) return { targets: [...new Set(stacks.map((s) => loadStack(s, dir).server.port))], close: () => undefined };
+  const probes = stacks.map((s) => {
+    const p = loadStack(s, dir);
+    return serviceProbe(p.cluster ?? profile.cluster!, clusterNamespace(p.cluster ?? profile.cluster!, s), p.server.port);
+  });
+  return { targets: probes.map((p) => () => p.answers()), close: () => probes.forEach((p) => p.close()) };
 }
 
 const USAGE = `usage: npm run switch -- --to <stack> [--requests 20] [--dir <project>]
@@ -79,6 +105,8 @@ step's time and the time no model answered. A second switch while one runs is re
   --to <stack>          the stack to switch to (required)
   --requests <n>        requests in the validation's load check (default 20)
   --dir <project>       the project folder with the stack files (default: the repo)
+On a cluster stack (cluster: in its config): the stack serving before is the one whose Deployment
+has a Ready pod; validate and the outage watch go through \`kubectl port-forward svc/vllm\`.
 Needs what any pulumi command needs: PULUMI_BACKEND_URL or a login, PULUMI_CONFIG_PASSPHRASE.
 Exit: 0 switched, 1 failed (rolled back where something served before), 2 usage or lock.`;
 
@@ -97,11 +125,6 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   const release = takeLock(join(tmpdir(), "myia-vllm-switch.lock"), "switch");
   try {
     const profile = loadStack(target, dir);
-    // Which stack serves is read from the Docker host: on a cluster, `pulumi up` is the switch (its takeover and gate).
-    if (profile.cluster) {
-      console.error(`switch: stack ${target} runs on a cluster; switch drives Docker hosts only so far: run \`pulumi up --stack ${target}\` (it scales the stack holding the GPUs to 0, and \`pulumi up\` of that stack rolls back)`);
-      return 2;
-    }
     const from = servingBefore(target, profile);
     log(`switch ${from ?? "(nothing serving)"} -> ${target}`);
 
@@ -114,22 +137,27 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       return 1;
     }
 
-    const ports = [...new Set([profile.server.port, ...(from ? [loadStack(from, dir).server.port] : [])])];
-    const outage = watchOutage(ports);
+    const watched = watchedEndpoints(target, profile, from, dir);
+    const outage = watchOutage(watched.targets);
     const result = await upAndValidate(target, dir, profile, Number(values.requests));
+    const stopWatch = async () => {
+      const ms = await outage.stop();
+      watched.close();
+      return ms;
+    };
     if (result.ok) {
-      log(`switched to ${target}; no model answered for ${((await outage.stop()) / 1000).toFixed(1)} s`);
+      log(`switched to ${target}; no model answered for ${((await stopWatch()) / 1000).toFixed(1)} s`);
       return 0;
     }
     log(`${target} failed at ${result.step}:\n${result.detail.replace(/^/gm, "    ")}`);
     if (!from) {
-      await outage.stop();
+      await stopWatch();
       log("nothing was serving before: no rollback");
       return 1;
     }
     log(`rolling back to ${from}`);
     const back = await upAndValidate(from, dir, loadStack(from, dir), Number(values.requests));
-    const down = (await outage.stop()) / 1000;
+    const down = (await stopWatch()) / 1000;
     log(back.ok ? `rolled back: ${from} answers again; no model answered for ${down.toFixed(1)} s` : `ROLLBACK FAILED at ${back.step}: ${back.detail}`);
     return 1;
   } finally {

@@ -14,7 +14,8 @@
  */
 import { clientFromOutputs } from "./lib/client";
 import { clusterNamespace } from "../components/config/cluster";
-import { selectorLabels } from "../components/kubernetes/pod";
+import { DEPLOYMENT_NAME, selectorLabels, SERVICE_NAME } from "../components/kubernetes/pod";
+import { Forward, openForward } from "./lib/cluster";
 import { kubectlFlags } from "../components/kubernetes/takeover";
 import { gatewayScheme } from "../components/docker/gateway/spec";
 import { execFileSync } from "node:child_process";
@@ -116,6 +117,20 @@ export function clusterAccess(p: ValidatedProfile, stack: string): HostAccess {
       return { running: pods.length > 0 && pods.every((x) => x[0] === "Running"), restarts: pods.flatMap((x) => x.slice(1)).reduce((a, n) => a + Number(n), 0) };
     },
   };
+}
+
+/** Where the restarts (and, on a Docker host, the GPUs) of a stack are read. */
+export const accessFor = (p: ValidatedProfile, stack: string): HostAccess => (p.cluster ? clusterAccess(p, stack) : hostAccess(p));
+
+/** The name validate reports restarts under: the container, or the cluster's Deployment. */
+export const servingName = (p: ValidatedProfile, stack: string): string =>
+  p.cluster ? `deployment ${DEPLOYMENT_NAME} (namespace ${clusterNamespace(p.cluster, stack)})` : p.server.containerName;
+
+/** A local port forwarded to a cluster stack's Service (its gateway), and what it goes through. */
+export async function openClusterForward(stack: string, p: ValidatedProfile): Promise<Forward & { via: string }> {
+  const ns = clusterNamespace(p.cluster!, stack);
+  const f = await openForward(p.cluster!, ns, p.server.port);
+  return { ...f, via: `kubectl port-forward svc/${SERVICE_NAME} in namespace ${ns}` };
 }
 
 /**
@@ -245,7 +260,7 @@ export function formatReport(r: Report): string {
 async function resolveTarget(stack: string, dir: string, url?: string): Promise<Target> {
   const profile = loadStack(stack, dir);
   let baseUrl = `${gatewayScheme(profile)}://${profile.host.address}:${profile.server.port}`;
-  let containerName = profile.cluster ? `deployment vllm (namespace ${clusterNamespace(profile.cluster, stack)})` : profile.server.containerName;
+  let containerName = servingName(profile, stack);
   let apiKey = process.env.MYIA_API_KEY;
   try {
     const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
@@ -280,8 +295,10 @@ config; the key from MYIA_API_KEY, else the stack's clientKeys output.
                         this tool (the old compose's); NODE_EXTRA_CA_CERTS for a CA of your own
 Over ssh (host.docker ssh://user@host), nvidia-smi and docker run on the box, with the options
 of the deploy (BatchMode, StrictHostKeyChecking=yes, ConnectTimeout=10).
-On a cluster stack: --url is required (e.g. through kubectl port-forward svc/vllm <port>); the
-restarts are the pods' (kubectl); the GPU memory check is left out (nvidia-smi runs in the pod).
+On a cluster stack (cluster: in its config), validate reaches the gateway through
+\`kubectl port-forward svc/vllm\` (the stack's kubeconfig/context and namespace) unless --url is
+given (an Ingress, a load balancer); the restarts are the pods' (kubectl); the GPU memory check is
+left out (the device plugin owns the GPUs; nvidia-smi runs in the pod).
 Exit: 0 passed, 1 a check failed, 2 usage or no target.`;
 
 async function main(argv = process.argv.slice(2)): Promise<number> {
@@ -292,15 +309,18 @@ async function main(argv = process.argv.slice(2)): Promise<number> {
     return 2;
   }
   const target = await resolveTarget(values.stack, resolve(values.dir), values.url);
-  // A cluster's endpoint is a name inside the cluster: validate reaches it through a URL the operator gives.
-  if (target.profile.cluster && !values.url) {
-    console.error(`validate: stack ${values.stack} runs on a cluster (namespace ${clusterNamespace(target.profile.cluster, values.stack)}); reach its gateway, e.g. \`kubectl -n ${clusterNamespace(target.profile.cluster, values.stack)} port-forward svc/vllm ${target.profile.server.port}\`, and pass --url http://127.0.0.1:${target.profile.server.port}`);
-    return 2;
-  }
+  // A cluster's endpoint is a name inside the cluster: without --url, validate forwards a local port to the stack's Service.
+  const forward = target.profile.cluster && !values.url ? await openClusterForward(values.stack, target.profile) : undefined;
+  if (forward) target.baseUrl = forward.url;
   const started = Date.now();
   const log = (line: string) => console.log(`[validate ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
-  log(`${values.stack}: ${target.profile.model.id} at ${target.baseUrl}, container ${target.containerName}`);
-  const report = await validate(target, target.profile.cluster ? clusterAccess(target.profile, values.stack) : hostAccess(target.profile), { requests: Number(values.requests), concurrency: Number(values.concurrency), log });
+  log(`${values.stack}: ${target.profile.model.id} at ${target.baseUrl}${forward ? ` (${forward.via})` : ""}, container ${target.containerName}`);
+  let report: Report;
+  try {
+    report = await validate(target, accessFor(target.profile, values.stack), { requests: Number(values.requests), concurrency: Number(values.concurrency), log });
+  } finally {
+    forward?.close();
+  }
   console.log(`\n${formatReport(report)}`);
   if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2));
   return report.ok ? 0 : 1;

@@ -4,7 +4,9 @@
  * cluster has no provisioner: a claim of class myia-test binds one of these).
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse, stringify } from "yaml";
 import { REPO } from "./profile";
 
 const K8S = join(REPO, "scripts", "k8s.sh");
@@ -51,4 +53,38 @@ export async function until<T>(what: string, f: () => T | undefined | false, tim
     if (Date.now() - t0 > timeoutMs) throw new Error(`not ${what} after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * Makes a stack of an engine project (test/helpers/engineProject.ts) a
+ * cluster stack on the real node (`bash scripts/k8s.sh node start`): its
+ * namespace, a short load and bounds the test can wait for.
+ */
+export function onRealNode(workDir: string, stack: string, namespace: string, container: Record<string, unknown> = {}): void {
+  const file = join(workDir, `Pulumi.${stack}.yaml`);
+  const doc = parse(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+  doc.config["myia-vllm:cluster"] = {
+    kubeconfig: kubeEnv.KUBECONFIG,
+    namespace,
+    nodeSelector: { "myia-vllm/node-set": "real" },
+    storageClass: STORAGE_CLASS,
+    cacheSize: "10Gi",
+    startupSeconds: 60,
+    terminationGraceSeconds: 5,
+  };
+  doc.config["myia-vllm:container"] = { readyTimeoutSeconds: 120, env: { STANDIN_LOAD_SECONDS: "2", STANDIN_DOWNLOAD_SECONDS: "1" }, ...container };
+  writeFileSync(file, stringify(doc));
+}
+
+/** Why a suite on the real node cannot run (the cluster, the node, the stand-in images in dockerd), or false. */
+export function realNodeSkip(images: readonly string[]): string | false {
+  if (clusterDown) return clusterDown;
+  if (spawnSync("bash", [K8S, "node", "status"], { encoding: "utf8", env }).status !== 0) return "the real node is not running (bash scripts/k8s.sh node start)";
+  const missing = images.filter((i) => spawnSync("docker", ["image", "inspect", i], { stdio: "ignore" }).status !== 0);
+  return missing.length > 0 ? `missing in dockerd: ${missing.join(", ")}` : false;
+}
+
+/** Copies images from dockerd into the real node's containerd (imagePullPolicy: Never there). */
+export function importToNode(images: readonly string[]): void {
+  for (const i of images) execFileSync("bash", [K8S, "node", "import", i], { env, stdio: ["ignore", "ignore", "inherit"] });
 }

@@ -7,22 +7,16 @@
  * route outside /v1. Needs the cluster, the node and the stand-in images.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parse, stringify } from "yaml";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
-import { clusterDown, kubectl, kubeEnv, makeVolumes, STORAGE_CLASS } from "../helpers/kube";
+import { importToNode, kubectl, kubeEnv, makeVolumes, onRealNode, realNodeSkip } from "../helpers/kube";
 import { REPO } from "../helpers/profile";
 
-const K8S = join(REPO, "scripts", "k8s.sh");
 const IMAGES = ["vllm/vllm-openai:v0.11.0", "caddy:2.11.9"];
-const env = { ...process.env, ...kubeEnv };
-const nodeUp = spawnSync("bash", [K8S, "node", "status"], { encoding: "utf8", env }).status === 0;
-const images = IMAGES.every((i) => spawnSync("docker", ["image", "inspect", i], { stdio: "ignore" }).status === 0);
-const skip = clusterDown || needsPlugins || (!nodeUp ? "the real node is not running (bash scripts/k8s.sh node start)" : !images ? `missing in dockerd: ${IMAGES.join(", ")}` : false);
+const skip = needsPlugins || realNodeSkip(IMAGES);
 const NS = "myia-real-medium";
 const API_KEY = `sk-${randomBytes(16).toString("hex")}`;
 const HF_TOKEN = `hf_${randomBytes(16).toString("hex")}`;
@@ -35,22 +29,10 @@ describe("the cluster backend on the real node", { skip, concurrency: false }, (
   let podIP = "";
 
   before(async () => {
-    for (const i of IMAGES) execFileSync("bash", [K8S, "node", "import", i], { env, stdio: ["ignore", "ignore", "inherit"] });
+    importToNode(IMAGES);
     kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true", "--timeout=60s");
     makeVolumes(pv, 1);
-    const file = join(project.workDir, "Pulumi.medium.yaml");
-    const doc = parse(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
-    doc.config["myia-vllm:cluster"] = {
-      kubeconfig: kubeEnv.KUBECONFIG,
-      namespace: NS,
-      nodeSelector: { "myia-vllm/node-set": "real" },
-      storageClass: STORAGE_CLASS,
-      cacheSize: "10Gi",
-      startupSeconds: 60,
-      terminationGraceSeconds: 5,
-    };
-    doc.config["myia-vllm:container"] = { readyTimeoutSeconds: 120, env: { STANDIN_LOAD_SECONDS: "2", STANDIN_DOWNLOAD_SECONDS: "1" } };
-    writeFileSync(file, stringify(doc));
+    onRealNode(project.workDir, "medium", NS);
     const r = await project.op("medium", { op: "configure", config: { apiKey: { value: API_KEY, secret: true }, hfToken: { value: HF_TOKEN, secret: true } } });
     assert.equal(r.ok, true, r.output);
   });

@@ -35,17 +35,20 @@ export async function answers(port: number, host = "127.0.0.1"): Promise<boolean
   }
 }
 
+/** A local port to probe with `answers`, or a probe of its own (a cluster's Service through a forward: tools/lib/cluster.ts). */
+export type Watched = number | (() => Promise<boolean>);
+
 /**
- * Probes the ports every 100 ms and measures the longest stretch in which no
- * model answered /health on any of them. `onSample`, when given, sees every
- * probe: its start time (epoch ms) and which ports answered, in `ports` order
- * (the bench draws its timeline from these).
+ * Probes each target every 100 ms and measures the longest stretch in which
+ * no model answered /health on any of them. `onSample`, when given, sees
+ * every probe: its start time (epoch ms) and which targets answered, in
+ * their order (the bench draws its timeline from these).
  */
-export function watchOutage(ports: number[], onSample?: (t: number, up: boolean[]) => void): { stop(): Promise<number> } {
+export function watchOutage(targets: Watched[], onSample?: (t: number, up: boolean[]) => void): { stop(): Promise<number> } {
   let downSince: number | undefined;
   let longest = 0;
   const poll = pollEvery(100, async (t) => {
-    const each = await Promise.all(ports.map((p) => answers(p)));
+    const each = await Promise.all(targets.map((p) => (typeof p === "number" ? answers(p) : p())));
     onSample?.(t, each);
     const up = each.some(Boolean);
     if (!up && downSince === undefined) downSince = t;
