@@ -16,7 +16,7 @@ import { clientFromOutputs } from "./lib/client";
 import { clusterNamespace } from "../components/config/cluster";
 import { selectorLabels } from "../components/kubernetes/pod";
 import { kubectlFlags } from "../components/kubernetes/takeover";
-import { gatewayScheme } from "../components/docker/gateway/spec";
+import { gatewayScheme } from "../components/gateway/render";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
