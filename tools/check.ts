@@ -13,7 +13,8 @@ import { validateStack } from "../components/config/load";
 import { readStackFile, siblingStacks } from "../components/config/stackFile";
 import { formatArgv } from "../components/vllm/argv";
 import { formatMemoryTable } from "../components/vllm/memory";
-import { gatewayImageRef, networkName } from "../components/docker/gateway/spec";
+import { networkName } from "../components/docker/gateway/spec";
+import { gatewayImageRef } from "../components/gateway/render";
 import { parseCli } from "./lib/cli";
 
 export function checkStack(dir: string, stack: string, requireSecrets: boolean): { ok: boolean; report: string } {

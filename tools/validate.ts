@@ -17,7 +17,7 @@ import { clusterNamespace } from "../components/config/cluster";
 import { DEPLOYMENT_NAME, selectorLabels, SERVICE_NAME } from "../components/kubernetes/pod";
 import { Forward, openForward } from "./lib/cluster";
 import { kubectlFlags } from "../components/kubernetes/takeover";
-import { gatewayScheme } from "../components/docker/gateway/spec";
+import { gatewayScheme } from "../components/gateway/render";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";

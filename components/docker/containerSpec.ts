@@ -2,25 +2,14 @@
  * The vLLM container's settings as plain values, from a validated profile.
  * VllmService turns them into a docker.Container; the demo and the
  * integration tests apply the very same settings with the docker CLI. Pure.
+ * The image and where its caches live are the same on every backend:
+ * components/vllm/image.ts.
  */
 import { createHash } from "node:crypto";
 import type { ValidatedProfile } from "../config/schema";
 import { PROJECT_LABEL, PROJECT_NAME } from "../host/probe";
 import { DEV_MODE_ENV } from "../vllm/sleep";
-
-// Where the official image looks for its caches.
-export const HF_HOME = "/root/.cache/huggingface";
-export const VLLM_CACHE_ROOT = "/root/.cache/vllm";
-
-/** An image reference: a pinned tag, plus its digest when one is given. */
-export function pinnedRef(i: { repository: string; tag: string; digest?: string }): string {
-  return `${i.repository}:${i.tag}${i.digest ? `@${i.digest}` : ""}`;
-}
-
-/** vLLM's image reference: a pinned tag, plus its digest when one is given. Never `latest`. */
-export function imageRef(p: ValidatedProfile): string {
-  return pinnedRef(p.image);
-}
+import { HF_HOME, imageRef, VLLM_CACHE_ROOT } from "../vllm/image";
 
 /** Labels as the docker provider takes them. */
 export function labelList(labels: Record<string, string>): { label: string; value: string }[] {

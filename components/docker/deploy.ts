@@ -1,7 +1,7 @@
 /** The Docker host backend: the host's checks, then the service and its gateway; the stack's outputs. */
 import type { LoadedProfile } from "../config/fromPulumi";
 import { formatArgv } from "../vllm/argv";
-import { imageRef } from "./containerSpec";
+import { imageRef } from "../vllm/image";
 import { GpuHost } from "./gpuHost";
 import { VllmService } from "./vllmService";
 

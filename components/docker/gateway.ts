@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ValidatedProfile } from "../config/schema";
 import { labelList } from "./containerSpec";
 import { caRootScript, clientsScript, gatewayGateScript } from "./gateway/gate";
-import { ADMIN_SOCKET, CA_ROOT_PATH, CA_VOLUME, DRAIN_FILE, gatewayContainerName, gatewayLabels, gatewayRender, tlsNames, UPSTREAM_KEY_ENV } from "./gateway/spec";
+import { CA_ROOT_PATH, CA_VOLUME, gatewayContainerName, gatewayLabels } from "./gateway/spec";
+import { ADMIN_SOCKET, DRAIN_FILE, gatewayRender, tlsNames, UPSTREAM_KEY_ENV } from "../gateway/render";
 import { ClientKey, gatewayCaddyfile, PROVIDED_CERT, PROVIDED_KEY } from "../gateway/caddyfile";
 import { UNGUARDED_ROUTES } from "../vllm/routes";
 

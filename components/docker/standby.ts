@@ -17,7 +17,7 @@
  * public port (the gateway forwards /v1 and /health only).
  */
 import { writeIntoContainer } from "./gateway/gate";
-import { DRAIN_FILE } from "./gateway/spec";
+import { DRAIN_FILE } from "../gateway/render";
 import { VLLM_PORT } from "../host/probe";
 
 export interface StandbyTakeoverArgs {

@@ -11,7 +11,8 @@
  */
 import { writeIntoContainer } from "./gateway/gate";
 import { networkRepairScript } from "./gateway/network";
-import { DRAIN_FILE, ROLE_LABEL } from "./gateway/spec";
+import { ROLE_LABEL } from "./gateway/spec";
+import { DRAIN_FILE } from "../gateway/render";
 import { FOREIGN_GPUS, PROJECT_LABEL, PROJECT_NAME } from "../host/probe";
 import { SLEEPS_FN, sleepPeersScript, StandbyTakeoverArgs, wakeOwnScript } from "./standby";
 

@@ -6,7 +6,7 @@
  * host, and the token reaches the container from the environment only.
  */
 import { shellQuote } from "../host/shell";
-import { HF_HOME } from "./containerSpec";
+import { HF_HOME } from "../vllm/image";
 
 export interface WeightsArgs {
   image: string;

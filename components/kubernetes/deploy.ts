@@ -1,7 +1,7 @@
 /** The Kubernetes backend: the cluster's checks, then the stack's objects; the stack's outputs. */
 import { clusterNamespace } from "../config/cluster";
 import type { LoadedProfile } from "../config/fromPulumi";
-import { imageRef } from "../docker/containerSpec";
+import { imageRef } from "../vllm/image";
 import { formatArgv } from "../vllm/argv";
 import { placementLine } from "./capacity";
 import { GpuCluster } from "./gpuCluster";

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { nodeSelector } from "../config/cluster";
 import type { ValidatedProfile } from "../config/schema";
-import { HF_HOME, imageRef } from "../docker/containerSpec";
+import { HF_HOME, imageRef } from "../vllm/image";
 import { CACHE_CLAIM, objectLabels, SECRET_KEYS, SECRET_NAME, selectorLabels } from "./pod";
 
 /** The model cache: one claim per stack, kept when the stack is destroyed (tens of GB to fetch again). */
@@ -28,8 +28,8 @@ export function weightsJobName(p: ValidatedProfile): string {
 
 /**
  * Fetches the weights into the cache before the takeover, with the pinned
- * image's own huggingface_hub, as the Docker backend does
- * (components/docker/weights.ts); the token from the Secret, by reference.
+ * image's own huggingface_hub, as the Docker backend does (its weights
+ * prefetch); the token from the Secret, by reference.
  * No GPU: it runs while the other model still serves.
  */
 export function weightsJobSpec(p: ValidatedProfile, stack: string) {

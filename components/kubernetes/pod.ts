@@ -7,9 +7,9 @@
 import type { ClusterConfig } from "../config/cluster";
 import { nodeSelector, vllmPodPort } from "../config/cluster";
 import type { ValidatedProfile } from "../config/schema";
-import { HF_HOME, imageRef, VLLM_CACHE_ROOT } from "../docker/containerSpec";
-import { gatewayImageRef, gatewayRender, UPSTREAM_KEY_ENV } from "../docker/gateway/spec";
+import { HF_HOME, imageRef, VLLM_CACHE_ROOT } from "../vllm/image";
 import type { GatewayRender } from "../gateway/caddyfile";
+import { gatewayImageRef, gatewayRender, UPSTREAM_KEY_ENV } from "../gateway/render";
 import { HEALTH_PATH } from "../vllm/routes";
 import { PROJECT_LABEL, PROJECT_NAME } from "../host/probe";
 

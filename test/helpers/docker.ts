@@ -7,7 +7,8 @@
  */
 import Docker from "dockerode";
 import type { ValidatedProfile } from "../../components/config/schema";
-import { gpuRequest, healthcheck, imageRef, labels, plainEnv, secretEnv, volumes } from "../../components/docker/containerSpec";
+import { gpuRequest, healthcheck, labels, plainEnv, secretEnv, volumes } from "../../components/docker/containerSpec";
+import { imageRef } from "../../components/vllm/image";
 
 export const docker = new Docker();
 

@@ -2,8 +2,9 @@
  * The containers our program declares, run for real: a real dockerd with the
  * stand-in GPU runtime, the stand-in vLLM image (strict CLI parser, /health
  * only after loading, API key on /v1/*), real HTTP. The container settings
- * come from components/docker/containerSpec, the same code VllmService uses; the
- * health gate is the same script `pulumi up` runs.
+ * come from components/docker/containerSpec and the image from
+ * components/vllm/image, the same code VllmService uses; the health gate is
+ * the same script `pulumi up` runs.
  *
  * Containers started by hand (test/helpers/docker), not by the engine: these
  * tests hold the stand-in image to the real one's behaviour, and prove the
@@ -16,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { validateProfile } from "../../components/config/schema";
-import { imageRef } from "../../components/docker/containerSpec";
+import { imageRef } from "../../components/vllm/image";
 import { readyGateScript } from "../../components/docker/readyGate";
 import { prefetchWeightsScript } from "../../components/docker/weights";
 import { handRunProfile, logs, mustInspect, remove } from "../helpers/docker";

@@ -11,6 +11,7 @@
  */
 import { fitInput, ModelFacts, modelFacts, ProfileSchema, SecretKey, validateProfile } from "../../components/config/schema";
 import { addReleaseCommand, flagTable, supportedVersions, versionFromTag, type FlagTable } from "../../components/vllm/catalog";
+import { HF_HOME, VLLM_CACHE_ROOT } from "../../components/vllm/image";
 import { formatMemoryTable, planMemory } from "../../components/vllm/memory";
 import { parseCommand, type CommandOption } from "./command";
 import { fixRemovedFlag, intendedChoice, meantChoice, parseJsonRecord, removedFlag, removedSource, type JsonRecord } from "./fixes";
@@ -57,8 +58,6 @@ export type ImportResult =
   | { ok: false; errors: string[]; changes: Change[] };
 
 const CATALOG = "flag catalog, components/vllm/flags";
-const HF_HOME = "/root/.cache/huggingface";
-const VLLM_CACHE = "/root/.cache/vllm";
 const SECRET_ENV: Record<string, SecretKey> = { VLLM_API_KEY: "apiKey", HF_TOKEN: "hfToken", HUGGING_FACE_HUB_TOKEN: "hfToken", HUGGINGFACE_HUB_TOKEN: "hfToken" };
 const LOOKS_SECRET = /TOKEN|SECRET|PASSW|API_?KEY|PRIVATE|CREDENTIAL/i;
 // Service keys read below; any other is reported as not carried.
@@ -425,8 +424,8 @@ function mapContainer(b: Builder, service: ComposeService, serviceName: string, 
   }
   for (const v of service.volumes ?? []) {
     if (v.target === HF_HOME && v.source) b.set("host.hfCachePath", v.source);
-    else if (v.target === VLLM_CACHE && v.source) b.set("host.compileCachePath", v.source);
-    else b.change("container", "volumes", `${v.source ?? v.type}:${v.target}`, "(dropped)", `the program mounts only the Hugging Face cache (${HF_HOME}) and vLLM's cache (${VLLM_CACHE})`, "components/docker/containerSpec.ts");
+    else if (v.target === VLLM_CACHE_ROOT && v.source) b.set("host.compileCachePath", v.source);
+    else b.change("container", "volumes", `${v.source ?? v.type}:${v.target}`, "(dropped)", `the program mounts only the Hugging Face cache (${HF_HOME}) and vLLM's cache (${VLLM_CACHE_ROOT})`, "components/docker/containerSpec.ts");
   }
   const networks = Object.keys((service.networks as Record<string, unknown> | undefined) ?? {});
   if (networks.some((n) => n !== "default")) b.change("container", "networks", networks.join(", "), "(dropped)", "the program runs the container on Docker's default bridge, with the port published", "components/docker/vllmService.ts");

@@ -7,7 +7,7 @@
  */
 import { stringify } from "yaml";
 import type { ValidatedProfile } from "../../components/config/schema";
-import { HF_HOME, imageRef, VLLM_CACHE_ROOT } from "../../components/docker/containerSpec";
+import { HF_HOME, imageRef, VLLM_CACHE_ROOT } from "../../components/vllm/image";
 
 export interface HealthTimings {
   intervalSeconds: number;
