@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { parse, stringify } from "yaml";
 
 const REPO = join(__dirname, "..");
 const check = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(REPO, "tools/check.ts"), ...args], { cwd: REPO, encoding: "utf8" });
@@ -34,5 +35,17 @@ describe("npm run check", () => {
     const r = check("--stack", "bad", "--dir", dir);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /apiKey: is stored in plaintext/);
+  });
+
+  it("a cluster stack: its pods, namespace and the memory plan for cluster.gpuMemoryMiB, not the host's", () => {
+    const dir = mkdtempSync(join(tmpdir(), "check-"));
+    const doc = parse(readFileSync(join(REPO, "Pulumi.medium.yaml"), "utf8"));
+    doc.config["myia-vllm:cluster"] = { context: "gpu-pool", replicas: 2, cacheAccessMode: "ReadWriteMany", gpuMemoryMiB: 46068 };
+    writeFileSync(join(dir, "Pulumi.medium.yaml"), stringify(doc));
+    const r = check("--stack", "medium", "--dir", dir);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /2 pod\(s\) of 2 nvidia\.com\/gpu on cluster gpu-pool, namespace myia-medium/);
+    assert.match(r.stdout, /vLLM on the pod's loopback/);
+    assert.match(r.stdout, /GPU memory\s+44\.99 GiB/);
   });
 });

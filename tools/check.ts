@@ -41,7 +41,7 @@ export function checkStack(dir: string, stack: string, requireSecrets: boolean):
       : `gateway: OFF: vLLM's port ${p.server.port} is published and its routes outside /v1 answer without the key`,
     "",
     `memory per GPU (${p.vllm.tensorParallelSize} GPUs, kv-cache ${p.vllm.kvCacheDtype}):`,
-    ...formatMemoryTable(p.memory, p.host.gpuMemoryMiB, p.vllm.maxModelLen)
+    ...formatMemoryTable(p.memory, p.cluster?.gpuMemoryMiB ?? p.host.gpuMemoryMiB, p.vllm.maxModelLen)
       .split("\n")
       .map((l) => `  ${l}`),
   );
