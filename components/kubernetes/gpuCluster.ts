@@ -51,7 +51,7 @@ export class GpuCluster extends pulumi.ComponentResource {
       const all = get(["get", "nodes"]).items as KNode[];
       const nodes = eligibleNodes(all, c);
       const problems = nodeProblems(nodes, c, args.tensorParallelSize, args.stack, all);
-      if (problems.length > 0) throw new pulumi.RunError([`stack ${args.stack}: the cluster cannot run this profile:`, ...problems.map((p) => `  ${p}`)].join("\n"));
+      if (problems.length > 0) throw new pulumi.RunError(clusterRefusal(args.stack, problems));
       const pods = get(["get", "pods", "--all-namespaces", "--field-selector", "status.phase!=Succeeded,status.phase!=Failed"]).items as KPod[];
       const where = placement(nodes.filter((n) => n.gpus >= args.tensorParallelSize), pods, c, args.stack, args.tensorParallelSize);
       const line = placementLine(where, c, args.tensorParallelSize);
@@ -71,4 +71,17 @@ function kubectl(c: ClusterConfig, args: string[]): string {
     const said = `${(e as { stderr?: string }).stderr ?? ""}`.trim() || (e as Error).message;
     throw new pulumi.RunError(`cluster: kubectl ${args.slice(0, 2).join(" ")} failed on ${c.context ?? c.kubeconfig}: ${said.split("\n")[0]}; check cluster.kubeconfig/cluster.context and that the API server answers (kubectl ${kubectlFlags(c).join(" ")} get nodes)`);
   }
+}
+
+/**
+ * The nodes' verdict as one error. Destroy needs no GPU node, but a destroy
+ * that runs the program (PULUMI_RUN_PROGRAM, as our tools set it) runs these
+ * checks too: the last line says how to destroy from the state alone.
+ */
+export function clusterRefusal(stack: string, problems: readonly string[]): string {
+  return [
+    `stack ${stack}: the cluster cannot run this profile:`,
+    ...problems.map((p) => `  ${p}`),
+    `  (to remove the stack anyway, from its state alone: pulumi destroy --stack ${stack} --run-program=false)`,
+  ].join("\n");
 }

@@ -18,6 +18,8 @@ export interface EngineOp {
   config?: Record<string, { value: string; secret?: boolean }>;
   /** For configure: keys to remove. */
   remove?: string[];
+  /** For destroy and refresh: false as a user's `--run-program=false` (the state alone, not the program). */
+  runProgram?: boolean;
   /** Where the report is written (JSON). */
   reportFile: string;
 }
@@ -64,12 +66,12 @@ process.on("uncaughtException", () => undefined);
         break;
       }
       case "refresh": {
-        const r = await stack.refresh({ onOutput });
+        const r = await stack.refresh({ onOutput, runProgram: spec.runProgram });
         report.summary = r.summary.resourceChanges;
         break;
       }
       case "destroy":
-        await stack.destroy({ onOutput });
+        await stack.destroy({ onOutput, runProgram: spec.runProgram });
         break;
       case "cancel":
         // `pulumi cancel`: what the engine names when an interrupted update left its lock.

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { engineProject, needsPlugins } from "../helpers/engineProject";
-import { clusterDown, jsonpath, kubectl, kubeEnv, makeVolumes, setNodes, STORAGE_CLASS } from "../helpers/kube";
+import { clusterDown, jsonpath, kubectl, kubeEnv, makeVolumes, setNodes, STORAGE_CLASS, until } from "../helpers/kube";
 
 const skip = clusterDown || needsPlugins;
 const KUBECONFIG = kubeEnv.KUBECONFIG;
@@ -206,5 +206,21 @@ describe("the cluster backend through the engine", { skip, concurrency: false },
     assert.equal(r.ok, true, r.output);
     assert.equal(jsonpath("pvc", "model-cache", "myia-medium", ".metadata.uid"), uid);
     assert.equal(readyOf("medium"), "1");
+  });
+
+  it("destroy with no GPU node left (the pool scaled away): refused with the program, with the way out; from the state alone it goes", async () => {
+    setNodes("none");
+    const refused = await op("medium", { op: "destroy" });
+    assert.equal(refused.ok, false, refused.output);
+    assert.match(refused.output, /cluster\.nodeSelector: no schedulable node matches/);
+    assert.match(refused.output, /to remove the stack anyway, from its state alone: pulumi destroy --stack medium --run-program=false/);
+    assert.equal(jsonpath("deployment", "vllm", "myia-medium", ".metadata.name"), "vllm", "nothing was removed");
+    const r = await op("medium", { op: "destroy", runProgram: false });
+    assert.equal(r.ok, true, r.output);
+    assert.match(r.output, /kubernetes:apps\/v1:Deployment medium-deployment deleted/);
+    // Deleted, or being deleted: its pods were on nodes that are gone, and no kubelet confirms them (the pod GC does, later).
+    await until("medium's Deployment deleted or being deleted", () => jsonpath("deployment", "vllm", "myia-medium", ".metadata.name") === undefined || !!jsonpath("deployment", "vllm", "myia-medium", ".metadata.deletionTimestamp"));
+    assert.equal(jsonpath("secret", "myia-vllm", "myia-medium", ".metadata.name"), undefined);
+    assert.equal(jsonpath("pvc", "model-cache", "myia-medium", ".status.phase"), "Bound", "the cache is kept, as by any destroy");
   });
 });
