@@ -112,7 +112,7 @@ export function clusterAccess(p: ValidatedProfile, stack: string): HostAccess {
   return {
     probe: () => "",
     restartCount: () => {
-      const out = execFileSync("kubectl", [...kubectlFlags(c), "-n", clusterNamespace(c, stack), "get", "pods", "-l", Object.entries(selectorLabels(stack)).map(([k, v]) => `${k}=${v}`).join(","), "-o", "jsonpath={range .items[*]}{.status.phase}{\" \"}{range .status.containerStatuses[*]}{.restartCount}{\" \"}{end}{\"\\n\"}{end}"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      const out = execFileSync("kubectl", [...kubectlFlags(c), "-n", clusterNamespace(c, stack), "get", "pods", "-l", Object.entries(selectorLabels(stack)).map(([k, v]) => `${k}=${v}`).join(","), "-o", "jsonpath={range .items[*]}{.status.phase}{\" \"}{range .status.initContainerStatuses[*]}{.restartCount}{\" \"}{end}{range .status.containerStatuses[*]}{.restartCount}{\" \"}{end}{\"\\n\"}{end}"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
       const pods = out.split("\n").filter(Boolean).map((l) => l.trim().split(" "));
       return { running: pods.length > 0 && pods.every((x) => x[0] === "Running"), restarts: pods.flatMap((x) => x.slice(1)).reduce((a, n) => a + Number(n), 0) };
     },

@@ -82,11 +82,14 @@ export function backendProblems(raw: Record<string, unknown>): string[] {
   return [];
 }
 
+/** What vLLM takes to stop on SIGTERM once nothing is in flight (0.11 stops its engine: SIGTERM, 5 s, SIGKILL). */
+export const VLLM_STOP_SECONDS = 10;
+
 /** The settings of a parsed profile that the cluster backend cannot honour, as `path: what to do` lines. */
 export function clusterProblems(cfg: {
   cluster?: ClusterConfig;
   vllm: { tensorParallelSize: number };
-  gateway: { enabled: boolean; tls: { mode: string } };
+  gateway: { enabled: boolean; tls: { mode: string }; drainSeconds: number };
   host: { standby: { enabled: boolean } };
   explicitTls: boolean;
 }): string[] {
@@ -99,6 +102,11 @@ export function clusterProblems(cfg: {
   // mesh in front of the Service (a CA made inside each pod is one no client could trust).
   if (cfg.explicitTls && cfg.gateway.tls.mode !== "off") problems.push(`gateway.tls.mode: ${cfg.gateway.tls.mode} is not served on a cluster: the pod's gateway speaks HTTP behind its Service; terminate TLS at your Ingress, and remove gateway.tls`);
   if (cfg.host.standby.enabled) problems.push("host.standby: is for a Docker host; remove it on a cluster stack");
+  // A pod that stops lets its gateway finish what is in flight (up to
+  // gateway.drainSeconds), then stops vLLM: all within the grace period.
+  if (c.terminationGraceSeconds < cfg.gateway.drainSeconds + VLLM_STOP_SECONDS) {
+    problems.push(`cluster.terminationGraceSeconds: ${c.terminationGraceSeconds} s does not hold the gateway's drain (gateway.drainSeconds ${cfg.gateway.drainSeconds} s) and vLLM's own stop (${VLLM_STOP_SECONDS} s) before the kubelet kills the pod; raise it to ${cfg.gateway.drainSeconds + VLLM_STOP_SECONDS} or more, or lower gateway.drainSeconds`);
+  }
   if (c.replicas > 1 && c.cacheAccessMode === "ReadWriteOnce") {
     problems.push(`cluster.replicas: ${c.replicas} pods on different nodes cannot share a ReadWriteOnce model cache; set cluster.cacheAccessMode to ReadWriteMany (a storage class that offers it, e.g. NFS or CephFS)`);
   }

@@ -38,6 +38,12 @@ export interface GatewayRender {
   maxBodyBytes: number;
   /** Paths served without the key, each only to clients from these CIDRs. */
   expose: readonly { path: OptionalPath; from: readonly string[] }[];
+  /**
+   * How long the gateway, once told to stop (SIGTERM), lets requests in
+   * flight finish; new connections are refused from the start. Unset: Caddy's
+   * default, no bound (the Docker host drains before it stops the gateway).
+   */
+  gracePeriodSeconds?: number;
 }
 
 /** One client of the gateway: its name (in the access log) and its key. */
@@ -112,6 +118,8 @@ export function gatewayCaddyfile(g: GatewayRender, clients: readonly ClientKey[]
     // container the address it dialled is not known: it gets this one's
     // certificate (one address per gateway; names carry their own SNI).
     ...(https && defaultSni(g.tls.names) ? [`\tdefault_sni ${defaultSni(g.tls.names)}`] : []),
+    // Caddy reads 0 as no bound: "stop at once" is a millisecond.
+    ...(g.gracePeriodSeconds === undefined ? [] : [`\tgrace_period ${g.gracePeriodSeconds > 0 ? `${g.gracePeriodSeconds}s` : "1ms"}`]),
     `\tservers {`,
     // HTTP/3 would be advertised on a UDP port that is not published.
     `\t\tprotocols h1 h2`,

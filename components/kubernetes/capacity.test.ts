@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ClusterSchema } from "../config/cluster";
-import { eligibleNodes, KNode, KPod, nodeProblems, placement, placementLine } from "./capacity";
+import { join } from "node:path";
+import { validateProfile } from "../config/schema";
+import { readStackFile } from "../config/stackFile";
+import { eligibleNodes, KNode, KPod, nodeProblems, placement, placementLine, podGpus } from "./capacity";
+import { deploymentSpec } from "./pod";
 import { holdersKey, takeoverScript } from "./takeover";
 
 const cfg = (x: Record<string, unknown> = {}) => ClusterSchema.parse({ context: "c", ...x });
@@ -55,5 +59,24 @@ describe("what the cluster can give a stack", () => {
     assert.match(s, /`pulumi up --stack medium` brings it back/);
     assert.equal(takeoverScript([], {}, 1), "set -eu\n");
     assert.equal(holdersKey([{ stack: "medium", namespace: "myia-medium", gpus: 2, pods: ["vllm-b", "vllm-a"] }]), "myia-medium/medium:vllm-a+vllm-b");
+  });
+});
+
+describe("podGpus: GPUs a pod holds, as the scheduler counts them", () => {
+  const lim = (n: number, restartPolicy?: string) => ({ ...(restartPolicy ? { restartPolicy } : {}), resources: { limits: { "nvidia.com/gpu": String(n) } } });
+  const cases: { name: string; spec: KPod["spec"]; want: number }[] = [
+    { name: "containers only", spec: { containers: [lim(2), lim(0)] }, want: 2 },
+    { name: "a sidecar (our vLLM) beside the gateway", spec: { initContainers: [lim(2, "Always")], containers: [{}] }, want: 2 },
+    { name: "a sidecar and a GPU container add up", spec: { initContainers: [lim(1, "Always")], containers: [lim(1)] }, want: 2 },
+    { name: "a plain init container runs alone: the larger of it and the rest", spec: { initContainers: [lim(4)], containers: [lim(2)] }, want: 4 },
+    { name: "a plain init container after a sidecar runs beside it", spec: { initContainers: [lim(1, "Always"), lim(2)], containers: [] }, want: 3 },
+    { name: "requests when no limits", spec: { containers: [{ resources: { requests: { "nvidia.com/gpu": "1" } } }] }, want: 1 },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(podGpus({ spec: c.spec }, "nvidia.com/gpu"), c.want));
+
+  it("our own pod holds tensorParallelSize GPUs", () => {
+    const v = validateProfile({ ...readStackFile(join(__dirname, "..", ".."), "medium").raw, cluster: { context: "c" } }, { apiKey: "secret", hfToken: "secret" }, "medium");
+    assert.ok(v.ok);
+    assert.equal(podGpus({ spec: deploymentSpec(v.profile, "medium").template.spec as KPod["spec"] }, "nvidia.com/gpu"), v.profile.vllm.tensorParallelSize);
   });
 });

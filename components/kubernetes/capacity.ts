@@ -20,9 +20,14 @@ export interface KNode {
   spec?: { taints?: Taint[]; unschedulable?: boolean };
   status?: { allocatable?: Record<string, string> };
 }
+interface KContainer {
+  /** "Always" on an init container: a sidecar, running beside the others (ours: vLLM). */
+  restartPolicy?: string;
+  resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
+}
 export interface KPod {
   metadata: { name: string; namespace: string; labels?: Record<string, string> };
-  spec: { nodeName?: string; containers: { resources?: { limits?: Record<string, string>; requests?: Record<string, string> } }[] };
+  spec: { nodeName?: string; containers: KContainer[]; initContainers?: KContainer[] };
   status?: { phase?: string };
 }
 
@@ -57,9 +62,21 @@ export function eligibleNodes(nodes: readonly KNode[], c: ClusterConfig): GpuNod
     });
 }
 
-/** GPUs a pod holds: its containers' limits (for extended resources requests equal limits). */
-function podGpus(p: KPod, resource: string): number {
-  return p.spec.containers.reduce((s, ctr) => s + Number(ctr.resources?.limits?.[resource] ?? ctr.resources?.requests?.[resource] ?? 0), 0);
+/**
+ * GPUs a pod holds, as the scheduler counts them: its containers' limits
+ * (for extended resources requests equal limits), sidecars included (our
+ * vLLM is one), or an init container's if larger: sidecars run beside every
+ * later init container and all the containers.
+ */
+export function podGpus(p: Pick<KPod, "spec">, resource: string): number {
+  const gpus = (c: KContainer) => Number(c.resources?.limits?.[resource] ?? c.resources?.requests?.[resource] ?? 0);
+  let sidecars = 0;
+  let initPeak = 0;
+  for (const c of p.spec.initContainers ?? []) {
+    if (c.restartPolicy === "Always") sidecars += gpus(c);
+    else initPeak = Math.max(initPeak, sidecars + gpus(c));
+  }
+  return Math.max(initPeak, sidecars + p.spec.containers.reduce((s, c) => s + gpus(c), 0));
 }
 
 /** Another stack of this project that holds GPUs on the eligible nodes. */

@@ -20,8 +20,11 @@ describe("the pod and the stack's objects on a cluster", () => {
   const d = deploymentSpec(p, "medium");
   const [vllm, gateway] = [vllmContainer(p), gatewayContainer(p)];
 
-  it("Recreate, never a rolling update (which deadlocks on scarce GPUs); one pod of vLLM and its gateway", () => {
-    assert.deepEqual(d.template.spec.containers, [vllm, gateway]);
+  it("Recreate, never a rolling update (which deadlocks on scarce GPUs); one pod: vLLM as its sidecar, the gateway its main container", () => {
+    assert.deepEqual(d.template.spec.initContainers, [vllm]);
+    assert.deepEqual(d.template.spec.containers, [gateway]);
+    // A native sidecar: started first, stopped after the gateway, so what is in flight through the gateway finishes.
+    assert.equal(vllm.restartPolicy, "Always");
     assert.deepEqual(d.strategy, { type: "Recreate" });
     assert.equal(d.replicas, 1);
   });
@@ -44,10 +47,25 @@ describe("the pod and the stack's objects on a cluster", () => {
     assert.deepEqual(d.template.spec.volumes.find((v) => v.name === "gateway-config"), { name: "gateway-config", secret: { secretName: SECRET_NAME, items: [{ key: "Caddyfile", path: "Caddyfile" }] } });
   });
 
-  it("probes through the gateway's /health; the startup probe's budget is startupSeconds", () => {
-    for (const probe of [vllm.startupProbe, vllm.livenessProbe, vllm.readinessProbe]) assert.deepEqual(probe!.httpGet, { path: "/health", port: 5002, scheme: "HTTP" });
-    assert.equal(vllm.startupProbe!.periodSeconds * vllm.startupProbe!.failureThreshold, 600);
-    assert.ok(vllm.livenessProbe!.failureThreshold * vllm.livenessProbe!.periodSeconds < 600, "liveness is not the load's budget");
+  it("vLLM probed on its loopback (the gateway starts after it); the pod Ready through the gateway's /health; startupSeconds is the load's budget", () => {
+    for (const probe of [vllm.startupProbe, vllm.livenessProbe]) assert.deepEqual(probe.exec.command, ["curl", "-fsS", "http://127.0.0.1:8000/health"]);
+    assert.equal(vllm.startupProbe.periodSeconds * vllm.startupProbe.failureThreshold, 600);
+    assert.ok(vllm.livenessProbe.failureThreshold * vllm.livenessProbe.periodSeconds < 600, "liveness is not the load's budget");
+    assert.deepEqual(gateway.readinessProbe.httpGet, { path: "/health", port: 5002, scheme: "HTTP" });
+    assert.equal("readinessProbe" in vllm, false);
+  });
+
+  it("the drain: the gateway's grace period is gateway.drainSeconds; the pod's holds it and vLLM's stop", () => {
+    assert.match(gatewayCaddyfile(podGatewayRender(p)), /^\tgrace_period 30s$/m);
+    assert.match(gatewayCaddyfile(podGatewayRender(clusterProfile("medium", { terminationGraceSeconds: 90 }))), /grace_period 30s/);
+    const noDrain = validateProfile({ ...readStackFile(REPO, "medium").raw, gateway: { drainSeconds: 0 }, cluster: { context: "t" } }, { apiKey: "secret", hfToken: "secret" }, "medium");
+    assert.ok(noDrain.ok);
+    assert.match(gatewayCaddyfile(podGatewayRender(noDrain.profile)), /grace_period 1ms/, "0 is at once, not Caddy's no-bound");
+    const short = validateProfile({ ...readStackFile(REPO, "medium").raw, cluster: { context: "t", terminationGraceSeconds: 20 } }, { apiKey: "secret", hfToken: "secret" }, "medium");
+    assert.equal(short.ok, false);
+    assert.deepEqual(short.ok ? [] : short.errors, [
+      "cluster.terminationGraceSeconds: 20 s does not hold the gateway's drain (gateway.drainSeconds 30 s) and vLLM's own stop (10 s) before the kubelet kills the pod; raise it to 40 or more, or lower gateway.drainSeconds",
+    ]);
   });
 
   it("/dev/shm is a memory emptyDir; GPU taint tolerated; the product selected; the grace period", () => {

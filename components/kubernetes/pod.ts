@@ -39,7 +39,8 @@ export function objectLabels(p: ValidatedProfile, stack: string): Record<string,
 
 /** The gateway's Caddyfile render in the pod: the same rules, vLLM on the loopback, HTTP (TLS at the Ingress). */
 export function podGatewayRender(p: ValidatedProfile): GatewayRender {
-  return { ...gatewayRender(p), upstream: `127.0.0.1:${vllmPodPort(p.server.port)}`, tls: { mode: "off", names: [] } };
+  // Told to stop, the gateway refuses new connections and lets those in flight finish, up to gateway.drainSeconds; then vLLM stops.
+  return { ...gatewayRender(p), upstream: `127.0.0.1:${vllmPodPort(p.server.port)}`, tls: { mode: "off", names: [] }, gracePeriodSeconds: p.gateway.drainSeconds };
 }
 
 /** A container's variable: a plain value, or a reference to a key of the stack's Secret. */
@@ -62,20 +63,29 @@ export function vllmEnv(p: ValidatedProfile): EnvVar[] {
   ];
 }
 
-/** The probes, all through the gateway's /health (which forwards to vLLM's): what clients see is what is probed. */
-export function probes(p: ValidatedProfile, c: ClusterConfig) {
+/**
+ * vLLM's probes ask vLLM itself on the pod's loopback, with the image's own
+ * curl (as the Docker healthcheck does): vLLM starts before its gateway (it
+ * is the pod's sidecar), so nothing else answers yet while it loads.
+ */
+export function vllmProbes(p: ValidatedProfile, c: ClusterConfig) {
   const hc = p.container.healthcheck;
-  // The port by number: a probe's named port is looked up in its own
-  // container, and the gateway's port belongs to the container beside it
-  // (same pod IP, so the kubelet's request reaches the gateway).
-  const get = { httpGet: { path: HEALTH_PATH, port: p.server.port, scheme: "HTTP" }, timeoutSeconds: hc.timeoutSeconds };
+  const get = { exec: { command: ["curl", "-fsS", `http://127.0.0.1:${vllmPodPort(p.server.port)}${HEALTH_PATH}`] }, timeoutSeconds: hc.timeoutSeconds };
   return {
-    // A 32B model loads for minutes: liveness and readiness wait until this
-    // succeeds once, so a slow load is never killed by liveness.
+    // A 32B model loads for minutes: liveness waits until this succeeds
+    // once, so a slow load is never killed by liveness. The gateway starts then.
     startupProbe: { ...get, periodSeconds: hc.intervalSeconds, failureThreshold: Math.max(1, Math.ceil(c.startupSeconds / hc.intervalSeconds)) },
     livenessProbe: { ...get, periodSeconds: Math.max(10, hc.intervalSeconds), failureThreshold: hc.retries },
-    readinessProbe: { ...get, periodSeconds: hc.intervalSeconds, failureThreshold: 1 },
   };
+}
+
+/**
+ * The pod is Ready when the gateway's /health answers 200, which asks vLLM
+ * through it: what clients see is what is probed. By port number, on the pod's IP.
+ */
+export function gatewayReadiness(p: ValidatedProfile) {
+  const hc = p.container.healthcheck;
+  return { httpGet: { path: HEALTH_PATH, port: p.server.port, scheme: "HTTP" }, timeoutSeconds: hc.timeoutSeconds, periodSeconds: hc.intervalSeconds, failureThreshold: 1 };
 }
 
 /** The GPUs: the device plugin's resource, tensorParallelSize of them per pod (limits; requests follow). */
@@ -83,17 +93,25 @@ export function gpuLimits(p: ValidatedProfile, c: ClusterConfig): Record<string,
   return { [c.gpuResource]: String(p.vllm.tensorParallelSize) };
 }
 
-/** vLLM: the pinned image and argv, the GPUs, the caches, the probes (through the gateway beside it). */
+/**
+ * vLLM: the pinned image and argv, the GPUs, the caches, its probes. A native
+ * sidecar (an init container that keeps running, Kubernetes 1.29+): it starts
+ * before the gateway and, when the pod stops, gets SIGTERM only after the
+ * gateway has exited, so the requests in flight through the gateway finish
+ * first. vLLM does not drain on SIGTERM (0.11 stalls its streams, 0.34 ends
+ * them with an error): the gateway's graceful stop is the drain.
+ */
 export function vllmContainer(p: ValidatedProfile) {
   const c = p.cluster!;
   return {
     name: "vllm",
     image: imageRef(p),
+    restartPolicy: "Always",
     // The image's entrypoint is the server; the argv is the same one the Docker backend runs.
     args: p.argv,
     env: vllmEnv(p),
     resources: { limits: gpuLimits(p, c) },
-    ...probes(p, c),
+    ...vllmProbes(p, c),
     volumeMounts: [
       { name: "model-cache", mountPath: HF_HOME },
       { name: "compile-cache", mountPath: VLLM_CACHE_ROOT },
@@ -112,6 +130,7 @@ export function gatewayContainer(p: ValidatedProfile) {
     command: ["caddy", "run", "--config", `${CADDYFILE_DIR}/${SECRET_KEYS.caddyfile}`, "--adapter", "caddyfile", "--watch"],
     env: [secretEnv(UPSTREAM_KEY_ENV, SECRET_KEYS.apiKey)],
     ports: [{ name: "gateway", containerPort: p.server.port, protocol: "TCP" }],
+    readinessProbe: gatewayReadiness(p),
     volumeMounts: [{ name: "gateway-config", mountPath: CADDYFILE_DIR, readOnly: true }],
   };
 }
@@ -126,7 +145,8 @@ export function podTemplate(p: ValidatedProfile, stack: string) {
       tolerations: c.tolerations,
       // No service account token in a pod that never talks to the API.
       automountServiceAccountToken: false,
-      containers: [vllmContainer(p), gatewayContainer(p)],
+      initContainers: [vllmContainer(p)],
+      containers: [gatewayContainer(p)],
       volumes: [
         { name: "model-cache", persistentVolumeClaim: { claimName: CACHE_CLAIM } },
         { name: "compile-cache", emptyDir: {} },

@@ -13,9 +13,9 @@ import { kubectlFlags } from "./takeover";
 
 // One line per pod not Ready: its name, its node (or none), why it is not
 // scheduled (the PodScheduled condition the scheduler writes), and its
-// containers' waiting reasons.
+// containers' waiting reasons (vLLM's first: it is the pod's sidecar, an init container).
 const POD_LINES =
-  '{range .items[*]}{.metadata.name}{range .status.conditions[?(@.type=="Ready")]}{" ready="}{.status}{end}{"  node="}{.spec.nodeName}{"  "}{range .status.conditions[?(@.type=="PodScheduled")]}{.reason}{" "}{.message}{end}{"  "}{range .status.containerStatuses[*]}{.name}{":"}{.state.waiting.reason}{" "}{end}{"\\n"}{end}';
+  '{range .items[*]}{.metadata.name}{range .status.conditions[?(@.type=="Ready")]}{" ready="}{.status}{end}{"  node="}{.spec.nodeName}{"  "}{range .status.conditions[?(@.type=="PodScheduled")]}{.reason}{" "}{.message}{end}{"  "}{range .status.initContainerStatuses[*]}{.name}{":"}{.state.waiting.reason}{" "}{end}{range .status.containerStatuses[*]}{.name}{":"}{.state.waiting.reason}{" "}{end}{"\\n"}{end}';
 
 export function readyGateScript(c: Pick<ClusterConfig, "kubeconfig" | "context">, namespace: string, selector: Record<string, string>, timeoutSeconds: number): string {
   const k = `${["kubectl", ...kubectlFlags(c)].map(q).join(" ")} -n ${q(namespace)}`;

@@ -60,7 +60,7 @@ export async function until<T>(what: string, f: () => T | undefined | false, tim
  * cluster stack on the real node (`bash scripts/k8s.sh node start`): its
  * namespace, a short load and bounds the test can wait for.
  */
-export function onRealNode(workDir: string, stack: string, namespace: string, container: Record<string, unknown> = {}): void {
+export function onRealNode(workDir: string, stack: string, namespace: string, container: Record<string, unknown> = {}, cluster: Record<string, unknown> = {}): void {
   const file = join(workDir, `Pulumi.${stack}.yaml`);
   const doc = parse(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
   doc.config["myia-vllm:cluster"] = {
@@ -70,7 +70,8 @@ export function onRealNode(workDir: string, stack: string, namespace: string, co
     storageClass: STORAGE_CLASS,
     cacheSize: "10Gi",
     startupSeconds: 60,
-    terminationGraceSeconds: 5,
+    terminationGraceSeconds: 40,
+    ...cluster,
   };
   doc.config["myia-vllm:container"] = { readyTimeoutSeconds: 120, env: { STANDIN_LOAD_SECONDS: "2", STANDIN_DOWNLOAD_SECONDS: "1" }, ...container };
   writeFileSync(file, stringify(doc));

@@ -44,7 +44,7 @@ describe("the cluster backend through the engine", { skip, concurrency: false },
     // Replicas on several nodes share the cache (the test's volumes offer both modes; a claim's mode is immutable).
     cacheAccessMode: "ReadWriteMany",
     startupSeconds: 60,
-    terminationGraceSeconds: 5,
+    terminationGraceSeconds: 40,
     // kwok's stages: the model "loads" for 2 s, the weights Job takes 1 s.
     podAnnotations: { "pod-ready.stage.kwok.x-k8s.io/delay": "2s", "pod-complete.stage.kwok.x-k8s.io/delay": "1s" },
     ...extra,

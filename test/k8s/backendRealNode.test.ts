@@ -49,7 +49,8 @@ describe("the cluster backend on the real node", { skip, concurrency: false }, (
     console.log(`up medium on the real node: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const pod = JSON.parse(kubectl("-n", NS, "get", "pods", "-l", "org.myia.role=server", "-o", "json")).items[0];
     assert.equal(pod.spec.nodeName, "myia-node-0");
-    assert.deepEqual(pod.status.containerStatuses.map((c: { name: string; ready: boolean }) => [c.name, c.ready]).sort(), [["gateway", true], ["vllm", true]]);
+    // vLLM is the pod's sidecar (an init container that keeps running), the gateway its main container.
+    assert.deepEqual([...pod.status.initContainerStatuses, ...pod.status.containerStatuses].map((c: { name: string; ready: boolean; started: boolean }) => [c.name, c.started, c.ready]), [["vllm", true, true], ["gateway", true, true]]);
     assert.equal(kubectl("-n", NS, "get", "jobs", "-o", "jsonpath={.items[0].status.succeeded}"), "1");
     podIP = pod.status.podIP;
   });
@@ -106,6 +107,6 @@ describe("the cluster backend on the real node", { skip, concurrency: false }, (
     assert.equal(code(), "200");
     const after = JSON.parse(kubectl("-n", NS, "get", "pods", "-l", "org.myia.role=server", "-o", "json")).items[0];
     assert.equal(after.metadata.name, before.metadata.name, "the same pod");
-    assert.deepEqual(after.status.containerStatuses.map((s: { restartCount: number }) => s.restartCount), [0, 0]);
+    assert.deepEqual([...after.status.initContainerStatuses, ...after.status.containerStatuses].map((s: { restartCount: number }) => s.restartCount), [0, 0]);
   });
 });

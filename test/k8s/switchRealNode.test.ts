@@ -31,7 +31,9 @@ describe("switch and validate on cluster stacks, on the real node", { skip, conc
     for (const ns of Object.values(NS)) kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=60s");
     makeVolumes(pv, 2);
     for (const stack of ["medium", "medium-vl"] as const) {
-      onRealNode(project.workDir, stack, NS[stack], { readyTimeoutSeconds: 45 });
+      // 40 ms a token: a reply of 500 tokens is in flight for 20 s, through the
+      // takeover (the drain's bound, gateway.drainSeconds, is 30 s).
+      onRealNode(project.workDir, stack, NS[stack], { readyTimeoutSeconds: 45, env: { STANDIN_LOAD_SECONDS: "2", STANDIN_DOWNLOAD_SECONDS: "1", STANDIN_TOKEN_MS: "40" } });
       const r = await project.op(stack, { op: "configure", config: { apiKey: { value: API_KEY, secret: true }, hfToken: { value: HF_TOKEN, secret: true } } });
       assert.equal(r.ok, true, r.output);
     }
@@ -45,8 +47,18 @@ describe("switch and validate on cluster stacks, on the real node", { skip, conc
   it("switch --to medium-vl: medium scaled to 0 (kept), medium-vl validated through a port-forward", async () => {
     const up = await project.op("medium", { op: "up" });
     assert.equal(up.ok, true, up.output);
+    // A client streaming from medium when the switch begins: its reply must end whole.
+    const podIP = kubectl("-n", NS.medium, "get", "pods", "-l", "org.myia.role=server", "-o", "jsonpath={.items[0].status.podIP}");
+    const body = JSON.stringify({ model: "Qwen/Qwen3-32B-AWQ", stream: true, min_tokens: 500, messages: [{ role: "user", content: "Go on." }] });
+    const stream = fetch(`http://${podIP}:5002/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" }, body })
+      .then((res) => res.text())
+      .catch((e: Error) => `fetch failed: ${e.message} ${String((e as { cause?: unknown }).cause)}`);
+    await new Promise((res) => setTimeout(res, 300));
     const r = await project.tool("switch", ["--to", "medium-vl", "--requests", "4"]);
     console.log(r.out.split("\n").filter((l) => /switch .*->|up medium-vl: ok|port-forward|PASSED|switched/.test(l)).join("\n"));
+    const text = await stream;
+    assert.match(text, /"finish_reason":"(stop|length)"/, `the reply in flight was cut by the takeover: ${text.slice(-300)}`);
+    assert.match(text, /data: \[DONE\]/);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /switch medium -> medium-vl/);
     assert.match(r.out, /medium-vl: through kubectl port-forward svc\/vllm in namespace myia-switch-medium-vl at http:\/\/127\.0\.0\.1:\d+/);
@@ -79,6 +91,8 @@ describe("switch and validate on cluster stacks, on the real node", { skip, conc
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, /switch medium-vl -> medium/);
     assert.match(r.out, /up medium: FAILED after/);
+    // The gate's verdict reaches the switch's output whole: the pod, and vLLM's reason (it is the pod's sidecar).
+    assert.match(r.out, /not Ready within 45s \(container\.readyTimeoutSeconds\); its pods:\n\s+vllm-\S+ ready=False {2}node=myia-node-0 .*vllm:(CrashLoopBackOff|Error)/);
     assert.match(r.out, /rolling back to medium-vl/);
     assert.match(r.out, /validate medium-vl: PASSED/);
     assert.match(r.out, /rolled back: medium-vl answers again; no model answered for \d+\.\d s/);

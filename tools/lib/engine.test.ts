@@ -36,6 +36,22 @@ describe("engineFailure", () => {
     assert.equal(engineFailure(text), "error: myia_vllm-medium-qwen3 did not become healthy within 30s. Its last 40 log lines:\n  | ValueError: boom");
   });
 
+  it("keeps a cluster's ready gate verdict: each pod not Ready and why (printed beside the error, not under it)", () => {
+    const text = [
+      "Diagnostics:",
+      "  command:local:Command (medium-ready):",
+      '    error: exit status 1: running "set -u\\nif kubectl rollout status ...":',
+      "    deployment vllm (namespace myia-medium) not Ready within 30s (container.readyTimeoutSeconds); its pods:",
+      "      vllm-768c-dww77 ready=False  node=myia-node-0    vllm:CrashLoopBackOff gateway:",
+      "",
+      "Resources:",
+    ].join("\n");
+    assert.deepEqual(engineFailure(text).split("\n").slice(1), [
+      "    deployment vllm (namespace myia-medium) not Ready within 30s (container.readyTimeoutSeconds); its pods:",
+      "      vllm-768c-dww77 ready=False  node=myia-node-0    vllm:CrashLoopBackOff gateway:",
+    ]);
+  });
+
   it("falls back to the last lines when nothing says error", () => {
     assert.equal(engineFailure("a\nb\nc", 2), "b\nc");
   });

@@ -39,6 +39,7 @@ export function localBackendEnv(backendDir: string, passphrase: string): Record<
  * What an operator needs to see of a failed engine run: each error whole
  * (the line with `error:` and the lines indented under it: a host check's
  * reason, a config error's `path: what to do`), the container's log lines,
+ * a cluster's pods not Ready and why,
  * and nothing twice. The engine prints a program's error both on its
  * progress line and, whole, under "Diagnostics:": the latter is kept.
  */
@@ -60,7 +61,8 @@ export function engineFailure(text: string, n = 24): string {
   };
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
-    if (/error:/.test(l)) {
+    // An error, or a cluster's ready gate saying why (its pods, indented under it).
+    if (/error:|not Ready within .*its pods:$/.test(l)) {
       keep(l);
       // The error's own lines: those indented under it.
       const base = indent(l);
