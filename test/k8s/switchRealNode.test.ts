@@ -87,7 +87,7 @@ describe("switch and validate on cluster stacks, on the real node", { skip, conc
     const c = await project.op("medium", { op: "configure", config: { "container.env.STANDIN_FAIL": { value: "crash" } } });
     assert.equal(c.ok, true, c.output);
     const r = await project.tool("switch", ["--to", "medium", "--requests", "4"]);
-    console.log(r.out.split("\n").filter((l) => /switch .*->|FAILED after|rolling back|rolled back|ROLLBACK/.test(l)).join("\n"));
+    console.log(r.out.split("\n").filter((l) => /switch .*->|FAILED after|not Ready within|ready=False|rolling back|rolled back|ROLLBACK/.test(l)).join("\n"));
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, /switch medium-vl -> medium/);
     assert.match(r.out, /up medium: FAILED after/);
