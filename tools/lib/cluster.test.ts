@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { forwardedPort, KDeployment, openForward, servingFromDeployments } from "./cluster";
+import { forwardedPort, KDeployment, openForward, serviceProbe, servingFromDeployments } from "./cluster";
 
 const dep = (stack: string, replicas: number, ready: number, labels: Record<string, string> = {}): KDeployment => ({
   metadata: { namespace: `myia-${stack}`, labels: { "org.myia.project": "myia-vllm", "org.myia.role": "server", "org.myia.stack": stack, ...labels } },
@@ -74,6 +74,32 @@ describe("openForward (a kubectl that behaves as the real one's output says)", (
       await assert.rejects(openForward({ context: "gpu" }, "myia-medium", 5002, 300), /no forward after 0.3 s/);
     } finally {
       restore();
+    }
+  });
+});
+
+describe("serviceProbe (the switch's outage watch on a cluster)", () => {
+  it("while no pod runs, tries kubectl twice a second, not at every probe", async () => {
+    const bin = mkdtempSync(join(tmpdir(), "kubectl-"));
+    const calls = join(bin, "calls");
+    writeFileSync(join(bin, "kubectl"), `#!/bin/sh\necho x >> ${calls}\necho 'error: unable to forward port because pod is not running. Current status=Pending' >&2\nexit 1\n`);
+    chmodSync(join(bin, "kubectl"), 0o755);
+    const old = process.env.PATH;
+    process.env.PATH = `${bin}:${old}`;
+    try {
+      const probe = serviceProbe({ context: "c" }, "myia-medium", 5002);
+      const t0 = Date.now();
+      let answered = 0;
+      while (Date.now() - t0 < 1200) {
+        if (await probe.answers()) answered++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      probe.close();
+      const n = readFileSync(calls, "utf8").split("\n").filter(Boolean).length;
+      assert.equal(answered, 0);
+      assert.ok(n >= 2 && n <= 4, `${n} kubectl runs in 1.2 s`);
+    } finally {
+      process.env.PATH = old;
     }
   });
 });

@@ -14,6 +14,9 @@ import { answers } from "./outage";
 
 type Where = Pick<ClusterConfig, "kubeconfig" | "context">;
 
+/** How long the outage watch waits before it tries a forward again, while no pod runs. */
+const RETRY_MS = 500;
+
 /** A Deployment as `kubectl get deployments -o json` lists it: only what is read here. */
 export interface KDeployment {
   metadata: { namespace: string; labels?: Record<string, string> };
@@ -112,17 +115,24 @@ export function openForward(c: Where, namespace: string, port: number, timeoutMs
  * opened again once its pod is gone (a takeover, a rollback), so a new pod
  * counts as soon as it is Ready.
  */
+
 export function serviceProbe(c: Where, namespace: string, port: number): { answers(): Promise<boolean>; close(): void } {
   let fwd: Forward | undefined;
   let opening: Promise<Forward | undefined> | undefined;
+  // While no pod runs, kubectl fails at once: one try each half second, not one per probe (every 100 ms).
+  let nextTry = 0;
   return {
     async answers() {
       if (!fwd?.alive()) {
         fwd = undefined;
+        if (!opening && Date.now() < nextTry) return false;
         opening ??= openForward(c, namespace, port, 3000).catch(() => undefined);
         fwd = await opening;
         opening = undefined;
-        if (!fwd) return false;
+        if (!fwd) {
+          nextTry = Date.now() + RETRY_MS;
+          return false;
+        }
       }
       const ok = await answers(fwd.port);
       // A forward whose pod stopped answering may still run: drop it, so the next try picks a Ready pod.
