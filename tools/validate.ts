@@ -15,8 +15,8 @@
 import { clientFromOutputs } from "./lib/client";
 import { clusterNamespace } from "../components/config/cluster";
 import { DEPLOYMENT_NAME, selectorLabels, SERVICE_NAME } from "../components/kubernetes/pod";
-import { Forward, openForward } from "./lib/cluster";
-import { kubectlFlags } from "../components/kubernetes/takeover";
+import { Forward, kubectlJson, openForward } from "./lib/cluster";
+import { gpuPlacementVerdict, KNode, KPod } from "../components/kubernetes/capacity";
 import { gatewayScheme } from "../components/gateway/render";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -74,6 +74,8 @@ function chatBody(t: Target, content: unknown) {
 export interface HostAccess {
   probe(): string;
   restartCount(containerName: string): { running: boolean; restarts: number };
+  /** On a cluster: each pod's GPUs and their nodes, against the plan (replaces nvidia-smi's check). */
+  placement?(): { parts: string[]; problems: string[] };
 }
 
 export function hostAccess(p: ValidatedProfile): HostAccess {
@@ -103,21 +105,26 @@ export function hostAccess(p: ValidatedProfile): HostAccess {
 }
 
 /**
- * On a cluster: the pods' restarts through kubectl (the stack's own
- * kubeconfig/context). The GPUs belong to the device plugin there, and
- * nvidia-smi runs inside the pod: the GPU memory check is left out.
+ * On a cluster: the pods' restarts, and where their GPUs are (the pods and
+ * their nodes' labels), through kubectl with the stack's own
+ * kubeconfig/context. The GPUs belong to the device plugin there: nvidia-smi
+ * is not asked.
  */
 export function clusterAccess(p: ValidatedProfile, stack: string): HostAccess {
   const c = p.cluster!;
+  const pods = () => kubectlJson<{ items: (KPod & { status?: { initContainerStatuses?: Restarts[]; containerStatuses?: Restarts[] } })[] }>(c, ["pods", "-n", clusterNamespace(c, stack), "-l", Object.entries(selectorLabels(stack)).map(([k, v]) => `${k}=${v}`).join(",")]).items;
   return {
     probe: () => "",
     restartCount: () => {
-      const out = execFileSync("kubectl", [...kubectlFlags(c), "-n", clusterNamespace(c, stack), "get", "pods", "-l", Object.entries(selectorLabels(stack)).map(([k, v]) => `${k}=${v}`).join(","), "-o", "jsonpath={range .items[*]}{.status.phase}{\" \"}{range .status.initContainerStatuses[*]}{.restartCount}{\" \"}{end}{range .status.containerStatuses[*]}{.restartCount}{\" \"}{end}{\"\\n\"}{end}"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-      const pods = out.split("\n").filter(Boolean).map((l) => l.trim().split(" "));
-      return { running: pods.length > 0 && pods.every((x) => x[0] === "Running"), restarts: pods.flatMap((x) => x.slice(1)).reduce((a, n) => a + Number(n), 0) };
+      const all = pods();
+      const restarts = all.flatMap((x) => [...(x.status?.initContainerStatuses ?? []), ...(x.status?.containerStatuses ?? [])]).reduce((a, s) => a + s.restartCount, 0);
+      return { running: all.length > 0 && all.every((x) => x.status?.phase === "Running"), restarts };
     },
+    placement: () => gpuPlacementVerdict(pods(), kubectlJson<{ items: KNode[] }>(c, ["nodes"]).items, c, p.vllm.tensorParallelSize),
   };
 }
+
+type Restarts = { restartCount: number };
 
 /** Where the restarts (and, on a Docker host, the GPUs) of a stack are read. */
 export const accessFor = (p: ValidatedProfile, stack: string): HostAccess => (p.cluster ? clusterAccess(p, stack) : hostAccess(p));
@@ -242,6 +249,14 @@ export async function validate(t: Target, host: HostAccess, opts: { requests: nu
     if (problems.length > 0) throw new Error(problems.join("; "));
     return parts.join(", ");
   });
+  if (host.placement) {
+    const placement = host.placement;
+    await record("GPUs", async () => {
+      const { parts, problems } = placement();
+      if (problems.length > 0) throw new Error(problems.join("; "));
+      return parts.join(", ");
+    });
+  }
   await record("restarts", async () => {
     const { running, restarts } = host.restartCount(t.containerName);
     if (!running || restarts !== 0) throw new Error(`${t.containerName}: ${running ? "running" : "not running"}, ${restarts} restart(s)`);
@@ -297,8 +312,8 @@ Over ssh (host.docker ssh://user@host), nvidia-smi and docker run on the box, wi
 of the deploy (BatchMode, StrictHostKeyChecking=yes, ConnectTimeout=10).
 On a cluster stack (cluster: in its config), validate reaches the gateway through
 \`kubectl port-forward svc/vllm\` (the stack's kubeconfig/context and namespace) unless --url is
-given (an Ingress, a load balancer); the restarts are the pods' (kubectl); the GPU memory check is
-left out (the device plugin owns the GPUs; nvidia-smi runs in the pod).
+given (an Ingress, a load balancer); the restarts are the pods' (kubectl); instead of nvidia-smi,
+the GPU check reads each pod's GPUs and its node's nvidia.com/gpu.memory label against the plan.
 Exit: 0 passed, 1 a check failed, 2 usage or no target.`;
 
 async function main(argv = process.argv.slice(2)): Promise<number> {

@@ -4,7 +4,7 @@ import { ClusterSchema } from "../config/cluster";
 import { join } from "node:path";
 import { validateProfile } from "../config/schema";
 import { readStackFile } from "../config/stackFile";
-import { eligibleNodes, KNode, KPod, nodeProblems, placement, placementLine, podGpus } from "./capacity";
+import { eligibleNodes, gpuPlacementVerdict, KNode, KPod, nodeProblems, placement, placementLine, podGpus } from "./capacity";
 import { deploymentSpec } from "./pod";
 import { holdersKey, takeoverScript } from "./takeover";
 
@@ -79,4 +79,23 @@ describe("podGpus: GPUs a pod holds, as the scheduler counts them", () => {
     assert.ok(v.ok);
     assert.equal(podGpus({ spec: deploymentSpec(v.profile, "medium").template.spec as KPod["spec"] }, "nvidia.com/gpu"), v.profile.vllm.tensorParallelSize);
   });
+});
+
+describe("gpuPlacementVerdict: validate's GPU check on a cluster", () => {
+  const c = cfg();
+  const nodes = [node("a", 2), node("small", 2, 16376), { metadata: { name: "bare" }, status: { allocatable: {} } }];
+  const cases: { name: string; pods: KPod[]; tp: number; parts?: RegExp; problems: string[] }[] = [
+    { name: "a pod with its 2 GPUs on a 24 GiB node", pods: [pod("medium", "a", 2)], tp: 2, parts: /^medium-x on a: 2 nvidia\.com\/gpu \(24564 MiB each\)$/, problems: [] },
+    { name: "a node without the memory label: said, not failed", pods: [pod("medium", "bare", 2)], tp: 2, parts: /no nvidia\.com\/gpu\.memory label: the plan's 24564 MiB unchecked/, problems: [] },
+    { name: "GPUs smaller than the plan", pods: [pod("medium", "small", 2)], tp: 2, problems: ["medium-x runs on small, whose GPUs have 16376 MiB, less than the plan's 24564 MiB (cluster.gpuMemoryMiB)"] },
+    { name: "fewer GPUs than tensorParallelSize", pods: [pod("medium", "a", 1)], tp: 2, problems: ["medium-x holds 1 nvidia.com/gpu, not 2 (vllm.tensorParallelSize)"] },
+    { name: "no running pod", pods: [{ ...pod("medium", "a", 2), status: { phase: "Pending" } }], tp: 2, problems: ["no running pod"] },
+  ];
+  for (const x of cases) {
+    it(x.name, () => {
+      const v = gpuPlacementVerdict(x.pods, nodes, c, x.tp);
+      assert.deepEqual(v.problems, x.problems);
+      if (x.parts) assert.match(v.parts.join("; "), x.parts);
+    });
+  }
 });

@@ -157,3 +157,26 @@ export function placementLine(p: Placement, c: ClusterConfig, tp: number): strin
   }
   return `GPUs: too few for ${want}: room for ${p.slots} now, ${p.slotsAfterTakeover} even with every other stack stopped; up will fail when the scheduler reports Insufficient ${c.gpuResource}`;
 }
+
+/**
+ * validate's GPU check on a cluster, the counterpart of nvidia-smi on a
+ * Docker host: each of the stack's running pods holds tensorParallelSize
+ * GPUs, on a node whose GPUs (nvidia.com/gpu.memory) are at least the size
+ * the memory plan is made for. Pure: the pods and nodes as kubectl lists them.
+ */
+export function gpuPlacementVerdict(pods: readonly KPod[], nodes: readonly KNode[], c: Pick<ClusterConfig, "gpuResource" | "gpuMemoryMiB">, tp: number): { parts: string[]; problems: string[] } {
+  const parts: string[] = [];
+  const problems: string[] = [];
+  const running = pods.filter((p) => p.status?.phase === "Running" && p.spec.nodeName);
+  if (running.length === 0) return { parts, problems: ["no running pod"] };
+  for (const p of running) {
+    const gpus = podGpus(p, c.gpuResource);
+    const labels = nodes.find((n) => n.metadata.name === p.spec.nodeName)?.metadata.labels ?? {};
+    const mem = Number(labels[GPU_MEMORY_LABEL]);
+    const memText = Number.isFinite(mem) && mem > 0 ? `${mem} MiB each` : `no ${GPU_MEMORY_LABEL} label: the plan's ${c.gpuMemoryMiB} MiB unchecked`;
+    parts.push(`${p.metadata.name} on ${p.spec.nodeName}: ${gpus} ${c.gpuResource} (${memText})`);
+    if (gpus !== tp) problems.push(`${p.metadata.name} holds ${gpus} ${c.gpuResource}, not ${tp} (vllm.tensorParallelSize)`);
+    if (Number.isFinite(mem) && mem > 0 && mem < c.gpuMemoryMiB) problems.push(`${p.metadata.name} runs on ${p.spec.nodeName}, whose GPUs have ${mem} MiB, less than the plan's ${c.gpuMemoryMiB} MiB (cluster.gpuMemoryMiB)`);
+  }
+  return { parts, problems };
+}

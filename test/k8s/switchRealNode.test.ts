@@ -77,6 +77,8 @@ describe("switch and validate on cluster stacks, on the real node", { skip, conc
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /Qwen\/Qwen3-VL-32B-Instruct-FP8 at http:\/\/127\.0\.0\.1:\d+ \(kubectl port-forward svc\/vllm in namespace myia-switch-medium-vl\)/);
     assert.match(r.out, /no key, no answer\s+ok/);
+    // Instead of nvidia-smi: the pod's GPUs and its node, against the plan (the real node has no memory label).
+    assert.match(r.out, /GPUs\s+ok\s+vllm-\S+ on myia-node-0: 2 nvidia\.com\/gpu \(no nvidia\.com\/gpu\.memory label: the plan's 24564 MiB unchecked\)/);
     assert.match(r.out, /validate medium-vl: PASSED/);
     // The forward ended with validate: no kubectl port-forward of ours is left running.
     const left = spawnSync("pgrep", ["-af", "port-forward.*myia-switch"], { encoding: "utf8" }).stdout.trim();

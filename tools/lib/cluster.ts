@@ -38,20 +38,21 @@ export function servingFromDeployments(items: readonly KDeployment[], except?: s
   return [...new Set(stacks)].sort();
 }
 
-/** The stacks of this project serving on the cluster (kubectl, all namespaces); a failure is kubectl's own line. */
-export function servingClusterStacks(c: Where, except?: string): string[] {
-  let out: string;
+/** `kubectl get ... -o json` on the stack's cluster; a failure is kubectl's own first line. */
+export function kubectlJson<T>(c: Where, args: string[]): T {
   try {
-    out = execFileSync("kubectl", [...kubectlFlags(c), "get", "deployments", "--all-namespaces", "-l", `${PROJECT_LABEL}=${PROJECT_NAME},${ROLE_LABEL}=server`, "-o", "json", "--request-timeout=15s"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      maxBuffer: 16 << 20,
-    });
+    const out = execFileSync("kubectl", [...kubectlFlags(c), "get", ...args, "-o", "json", "--request-timeout=15s"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+    return JSON.parse(out) as T;
   } catch (e) {
     const said = `${(e as { stderr?: string }).stderr ?? ""}`.trim() || (e as Error).message;
-    throw new Error(`kubectl get deployments failed on ${c.context ?? c.kubeconfig}: ${said.split("\n")[0]}`);
+    throw new Error(`kubectl get ${args[0]} failed on ${c.context ?? c.kubeconfig}: ${said.split("\n")[0]}`);
   }
-  return servingFromDeployments((JSON.parse(out) as { items: KDeployment[] }).items, except);
+}
+
+/** The stacks of this project serving on the cluster (kubectl, all namespaces). */
+export function servingClusterStacks(c: Where, except?: string): string[] {
+  const list = kubectlJson<{ items: KDeployment[] }>(c, ["deployments", "--all-namespaces", "-l", `${PROJECT_LABEL}=${PROJECT_NAME},${ROLE_LABEL}=server`]);
+  return servingFromDeployments(list.items, except);
 }
 
 /** The local port in kubectl's "Forwarding from 127.0.0.1:40123 -> 5002", or undefined. Pure. */
