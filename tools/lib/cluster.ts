@@ -116,7 +116,6 @@ export function openForward(c: Where, namespace: string, port: number, timeoutMs
  * opened again once its pod is gone (a takeover, a rollback), so a new pod
  * counts as soon as it is Ready.
  */
-
 export function serviceProbe(c: Where, namespace: string, port: number): { answers(): Promise<boolean>; close(): void } {
   let fwd: Forward | undefined;
   let opening: Promise<Forward | undefined> | undefined;
